@@ -1,0 +1,80 @@
+"""What a run shows: a rich progress bar on a terminal, one log line per evaluation, a table."""
+
+import logging
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+log = logging.getLogger("dlrun")
+
+
+def evaluation_line(epoch: int, metrics: dict[str, dict[str, float]], grad_norm: float) -> str:
+    """epoch 3 | train loss 0.4123 | val loss 0.4410 | val acc 87.20% | grad 1.93"""
+    parts = [f"epoch {epoch}"]
+    for split, values in metrics.items():
+        for name, value in values.items():
+            shown = f"{100 * value:.2f}%" if name == "acc" else f"{value:.4g}"
+            parts.append(f"{split} {name} {shown}")
+    parts.append(f"grad {grad_norm:.3g}")
+    return " | ".join(parts)
+
+
+class RunConsole:
+    """Progress bar when stdout is a terminal, plain log lines otherwise (CI, files)."""
+
+    def __init__(self, interactive: bool | None = None) -> None:
+        self.interactive = sys.stdout.isatty() if interactive is None else interactive
+        self.progress: Progress | None = None
+
+    def start(self, total_epochs: int) -> None:
+        if not self.interactive:
+            return
+        self.progress = Progress(
+            TextColumn("training"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("epochs"),
+            TimeElapsedColumn(),
+            transient=True,
+        )
+        self.task = self.progress.add_task("train", total=total_epochs)
+        self.progress.start()
+
+    def advance(self) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+    def line(self, text: str) -> None:
+        log.info(text)
+
+    def evaluation(self, epoch: int, metrics: dict, grad_norm: float) -> None:
+        self.line(evaluation_line(epoch, metrics, grad_norm))
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def result_table(title: str, metrics: dict[str, dict[str, float]]) -> Table:
+    """Rows: splits; columns: loss and the task's metrics."""
+    names = list(dict.fromkeys(name for values in metrics.values() for name in values))
+    table = Table(title=title)
+    table.add_column("split")
+    for name in names:
+        table.add_column(name, justify="right")
+    for split, values in metrics.items():
+        cells = [
+            "" if name not in values else (
+                f"{100 * values[name]:.2f}%" if name == "acc" else f"{values[name]:.4g}"
+            )
+            for name in names
+        ]
+        table.add_row(split, *cells)
+    return table
+
+
+def print_table(table: Table) -> None:
+    Console(width=max(100, Console().width)).print(table)

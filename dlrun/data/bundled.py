@@ -1,0 +1,30 @@
+"""scikit-learn's bundled data sets: they ship inside the package, nothing is downloaded."""
+
+from sklearn import datasets
+
+from dlrun.data.base import Source, Table
+
+LOADERS = {
+    "digits": (datasets.load_digits, "multiclass"),
+    "iris": (datasets.load_iris, "multiclass"),
+    "wine": (datasets.load_wine, "multiclass"),
+    "breast_cancer": (datasets.load_breast_cancer, "binary"),
+    "diabetes": (datasets.load_diabetes, "regression"),
+}
+
+
+class Bundled(Source):
+    """One of digits, iris, wine, breast_cancer, diabetes."""
+
+    def __init__(self, name: str, **common) -> None:
+        if name not in LOADERS:
+            raise ValueError(f"name={name!r} is not allowed: one of {'|'.join(LOADERS)}")
+        super().__init__(**common)
+        self.name = name
+
+    def load(self, seed: int) -> Table:
+        loader, task = LOADERS[self.name]
+        bunch = loader()
+        names = [str(name) for name in bunch.feature_names]
+        class_names = [str(c) for c in bunch.target_names] if "target_names" in bunch else None
+        return Table(bunch.data, bunch.target, names, task=task, class_names=class_names)

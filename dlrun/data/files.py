@@ -1,0 +1,119 @@
+"""The user's own data: a CSV table or an .npz archive of arrays."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dlrun.data.base import Source, Table
+from dlrun.errors import InputError
+
+
+def _existing(path: str, what: str) -> Path:
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise InputError(f"dataset.path={path!r}: no such {what} file (looked in {Path.cwd()})")
+    return file
+
+
+def _numeric_column(frame: pd.DataFrame, column: str, path: str) -> np.ndarray:
+    """The column as floats, or an InputError naming the first bad cell's column and row."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raw = frame[column].iloc[row]
+        what = "a missing value (NaN)" if pd.isna(raw) else f"the non-numeric value {raw!r}"
+        raise InputError(
+            f"{path}: column {column!r} has {what} in data row {row + 1} (line {row + 2} of the "
+            f"file); every feature and the target must be numbers"
+        )
+    return values.to_numpy(dtype=np.float64)
+
+
+class CsvFile(Source):
+    """A CSV file with a header: `target` names the label column, `features` the inputs
+    (default: every other column)."""
+
+    def __init__(
+        self, path: str, target: str, features: list[str] | None = None, **common
+    ) -> None:
+        super().__init__(**common)
+        self.path, self.target = path, target
+        self.features = None if features is None else list(features)
+
+    def load(self, seed: int) -> Table:
+        file = _existing(self.path, "CSV")
+        try:
+            frame = pd.read_csv(file)
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{self.path}: the file is empty (no header, no rows)") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise InputError(f"{self.path}: not a readable CSV file ({error})") from None
+        if frame.empty:
+            raise InputError(f"{self.path}: the table has a header but no data rows")
+        columns = [str(c) for c in frame.columns]
+        if self.target not in columns:
+            raise InputError(
+                f"dataset.target={self.target!r} is not a column of {self.path}; "
+                f"its columns are: {', '.join(columns)}"
+            )
+        features = self.features or [c for c in columns if c != self.target]
+        missing = [c for c in features if c not in columns]
+        if missing:
+            raise InputError(
+                f"dataset.features names {', '.join(map(repr, missing))}, not columns of "
+                f"{self.path}; its columns are: {', '.join(columns)}"
+            )
+        if not features:
+            raise InputError(f"{self.path}: no feature columns besides the target")
+        X = np.column_stack([_numeric_column(frame, c, self.path) for c in features])
+        y = _numeric_column(frame, self.target, self.path)
+        return Table(X, y, features, task=None)
+
+
+class NpzFile(Source):
+    """An .npz archive with arrays X and y, and optionally X_test and y_test.
+
+    X shaped (N, F) is tabular, (N, T, F) a sequence set, (N, H, W) or (N, C, H, W) images
+    for the models that take them.
+    """
+
+    def __init__(self, path: str, **common) -> None:
+        super().__init__(**common)
+        self.path = path
+
+    def load(self, seed: int) -> Table:
+        file = _existing(self.path, ".npz")
+        try:
+            archive = np.load(file, allow_pickle=False)
+        except (ValueError, OSError) as error:
+            raise InputError(f"{self.path}: not a readable .npz archive ({error})") from None
+        with archive:
+            arrays = {name: archive[name] for name in archive.files}
+        for name in ("X", "y"):
+            if name not in arrays:
+                raise InputError(
+                    f"{self.path}: no array named {name!r}; it holds "
+                    f"{', '.join(arrays) or 'nothing'} (needed: X, y; optional: X_test, y_test)"
+                )
+        if ("X_test" in arrays) != ("y_test" in arrays):
+            raise InputError(f"{self.path}: X_test and y_test must come together")
+        X, y = arrays["X"], arrays["y"]
+        X_test, y_test = arrays.get("X_test"), arrays.get("y_test")
+        for name, x in (("X", X), ("X_test", X_test)):
+            if x is not None and (x.ndim < 2 or not np.issubdtype(x.dtype, np.number)):
+                raise InputError(f"{self.path}: {name} must be a numeric array of rank >= 2")
+        if len(X) == 0:
+            raise InputError(f"{self.path}: X has no rows")
+        if len(X) != len(y) or (X_test is not None and len(X_test) != len(y_test)):
+            raise InputError(f"{self.path}: X and y (and X_test, y_test) need equal row counts")
+        if X_test is not None and X_test.shape[1:] != X.shape[1:]:
+            raise InputError(f"{self.path}: X_test rows are {X_test.shape[1:]}, X's {X.shape[1:]}")
+        for name, array in arrays.items():
+            if np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all():
+                index = np.argwhere(~np.isfinite(array))[0]
+                raise InputError(f"{self.path}: {name} has a NaN or infinite value at {tuple(index)}")
+        kind = {2: "tabular", 3: "sequence"}.get(X.ndim, "image")
+        names = [f"x{i}" for i in range(X.shape[-1])]
+        return Table(X, y, names, kind=kind, X_test=X_test, y_test=y_test)

@@ -1,0 +1,1 @@
+"""Model families; every network ends in the deep-GLM head of `dlrun.models.head`."""

@@ -1,0 +1,61 @@
+"""The deep-GLM head t(φθ(x)ᵀw + b): one implementation for the GLMs and every network."""
+
+import torch
+from torch import Tensor, nn
+
+from dlrun import tasks
+
+
+class GLMHead(nn.Module):
+    """A linear layer whose output η feeds the task's transfer function and loss."""
+
+    def __init__(self, in_features: int, task: str, n_classes: int | None = None) -> None:
+        super().__init__()
+        self.task = tasks.check_task(task)
+        if self.task == "multiclass" and (n_classes is None or n_classes < 2):
+            raise ValueError(f"n_classes={n_classes!r} is not allowed: multiclass needs >= 2")
+        self.n_classes = n_classes
+        self.linear = nn.Linear(in_features, n_classes if self.task == "multiclass" else 1)
+
+    def forward(self, features: Tensor) -> Tensor:
+        """η = featuresᵀw + b: (..., D) -> (...) or (..., C) for multiclass."""
+        eta = self.linear(features)
+        return eta if self.task == "multiclass" else eta.squeeze(-1)
+
+    def loss(self, eta: Tensor, y: Tensor) -> Tensor:
+        return tasks.loss(self.task, eta, y)
+
+    def predict(self, eta: Tensor) -> Tensor:
+        """The mean prediction t(η)."""
+        return tasks.transfer(self.task, eta)
+
+
+class DeepGLM(nn.Module):
+    """A feature map φθ (the body) followed by a GLM head; GLMs have φ = identity.
+
+    Subclasses build `body` and pass its output width; data-dependent sizes
+    (`input_shape`, `task`, `n_classes`) come from `dlrun.build`.
+    """
+
+    # the kinds of data (see dlrun.data.base.Table.kind) this model can take
+    accepts: tuple[str, ...] = ("tabular", "image")
+
+    def __init__(self, body: nn.Module, features: int, task: str, n_classes: int | None) -> None:
+        super().__init__()
+        self.body = body
+        self.head = GLMHead(features, task, n_classes)
+
+    @property
+    def task(self) -> str:
+        return self.head.task
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.body(x))
+
+    def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        """The training objective on a batch (subclasses may add regularisers)."""
+        return self.head.loss(self(x), y)
+
+    @torch.no_grad()
+    def predict(self, x: Tensor) -> Tensor:
+        return self.head.predict(self(x))

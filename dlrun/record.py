@@ -1,0 +1,125 @@
+"""The run directory: metrics.csv, steps.csv, summary.json, checkpoint.pt, coefficients.csv.
+
+Every file is written whole: to a temporary name in the same directory, then renamed, so a
+reader (or a killed run) never sees half a file.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+import dlrun
+
+METRICS_FILE, STEPS_FILE, SUMMARY_FILE = "metrics.csv", "steps.csv", "summary.json"
+CHECKPOINT_FILE, COEFFICIENTS_FILE = "checkpoint.pt", "coefficients.csv"
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call write(temporary_path), then rename the result onto path."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def finite_or_none(value):
+    """JSON has no NaN or infinity: such values become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite_or_none(item) for item in value]
+    return value
+
+
+def flatten_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
+    """{'val': {'acc': 0.9}} -> {'val/acc': 0.9}, the names used in CSVs, summaries and tables."""
+    return {f"{split}/{name}": value for split, values in metrics.items() for name, value in values.items()}
+
+
+def versions() -> dict[str, str]:
+    return {"dlrun": dlrun.__version__, "torch": torch.__version__, "python": sys.version.split()[0]}
+
+
+def git_commit() -> str | None:
+    """The commit of dlrun's source tree, when it is a git checkout."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(dlrun.__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+class RunRecord:
+    """Writes one run's files into its directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.evaluations: list[dict] = []
+        self.step_frames: list[pd.DataFrame] = []
+
+    def path(self, name: str) -> Path:
+        return self.directory / name
+
+    def write_csv(self, name: str, frame: pd.DataFrame) -> None:
+        write_atomically(self.path(name), lambda tmp: frame.to_csv(tmp, index=False))
+
+    def write_json(self, name: str, content: dict) -> None:
+        text = json.dumps(finite_or_none(content), indent=2, default=str)
+        write_atomically(self.path(name), lambda tmp: tmp.write_text(text + "\n"))
+
+    def add_steps(self, first_step: int, epoch: int, losses, grad_norms, lrs: list[float]) -> None:
+        """Keep one epoch's per-step loss, gradient norm and step size (written with metrics)."""
+        n = len(losses)
+        self.step_frames.append(
+            pd.DataFrame(
+                {
+                    "step": range(first_step + 1, first_step + n + 1),
+                    "epoch": epoch,
+                    "loss": losses.double().numpy(),
+                    "grad_norm": grad_norms.double().numpy(),
+                    "lr": lrs,
+                }
+            )
+        )
+
+    def add_evaluation(
+        self, epoch: int, step: int, metrics: dict, grad_norm: float, lr: float, elapsed_s: float
+    ) -> None:
+        """Append one row per split to metrics.csv and rewrite it (and steps.csv) whole."""
+        for split, values in metrics.items():
+            row = {"epoch": epoch, "step": step, "split": split, **values}
+            self.evaluations.append(row | {"grad_norm": grad_norm, "lr": lr, "elapsed_s": elapsed_s})
+        self.write_csv(METRICS_FILE, pd.DataFrame(self.evaluations))
+        if self.step_frames:
+            self.write_csv(STEPS_FILE, pd.concat(self.step_frames, ignore_index=True))
+
+    def save_checkpoint(self, model, optimizer, epoch: int, step: int) -> None:
+        """Model and optimizer state, loadable with torch.load(..., weights_only=True)."""
+        state = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": epoch,
+            "step": step,
+        }
+        write_atomically(self.path(CHECKPOINT_FILE), lambda tmp: torch.save(state, tmp))
+
+    def write_summary(self, summary: dict) -> None:
+        self.write_json(SUMMARY_FILE, summary)

@@ -1,0 +1,80 @@
+"""One run from a composed config: build, fit, and write the run record."""
+
+import platform
+from pathlib import Path
+from time import perf_counter
+
+from omegaconf import DictConfig
+
+from dlrun.build import Experiment, build
+from dlrun.console import RunConsole, print_table, result_table
+from dlrun.loop import fit
+from dlrun.models.glm import GLM, coefficients
+from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
+
+
+def describe(cfg: DictConfig, names: dict[str, str], command: str) -> dict:
+    """The part of summary.json known before training."""
+    return {
+        "status": "running",
+        "command": command,
+        "model": names.get("model"),
+        "dataset": names.get("dataset"),
+        "optimizer": names.get("optimizer"),
+        "seed": cfg.seed,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "host": platform.node(),
+    }
+
+
+def write_coefficients(record: RunRecord, experiment: Experiment) -> None:
+    data = experiment.data
+    if isinstance(experiment.model, GLM) and data.kind == "tabular":
+        table = coefficients(
+            experiment.model, data.mean, data.scale, data.feature_names, data.class_names,
+            data.true_coefficients,
+        )
+        record.write_csv(COEFFICIENTS_FILE, table)
+
+
+def run_experiment(
+    cfg: DictConfig, run_dir: Path, names: dict[str, str], command: str, console: RunConsole
+) -> dict:
+    """Train one configuration into run_dir and return its summary (also in summary.json).
+
+    Bad input raises dlrun.errors.InputError before anything is written to run_dir.
+    """
+    started = perf_counter()
+    summary = describe(cfg, names, command)
+    experiment = build(cfg, names)
+    record = RunRecord(run_dir)
+    summary |= {
+        "task": experiment.data.task,
+        "n_params": sum(p.numel() for p in experiment.model.parameters()),
+        "device": str(experiment.device),
+        "dtype": str(cfg.dtype),
+        "threads": experiment.threads,
+        "rows": {name: len(split) for name, split in experiment.data.splits.items()},
+    }
+    try:
+        result = fit(
+            experiment.model, experiment.data, experiment.optimizer, experiment.trainer,
+            experiment.generator, record, console,
+        )
+    except Exception as error:
+        record.write_summary(summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"})
+        raise
+    summary |= {
+        "status": result.status,
+        "epochs": result.epochs,
+        "steps": result.steps,
+        "train_time_s": round(result.train_time_s, 4),
+        "wall_time_s": round(perf_counter() - started, 4),
+        "metrics": flatten_metrics(result.metrics),
+    }
+    write_coefficients(record, experiment)
+    record.write_summary(summary)
+    title = f"{names.get('model')} on {names.get('dataset')}: {result.status}"
+    print_table(result_table(title, result.metrics))
+    return summary

@@ -1,0 +1,261 @@
+"""Typed schemas behind the YAML configs, registered in Hydra's ConfigStore.
+
+A wrong type fails at composition with Hydra's own message; a value out of range fails in
+`__post_init__`, which `dlrun.build.check_config` runs before any work starts.
+Each YAML option extends its schema through its defaults list (`/schema/<group>/<name>@_here_`).
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+class Task(StrEnum):
+    regression = "regression"
+    binary = "binary"
+    count = "count"
+    multiclass = "multiclass"
+
+
+class Device(StrEnum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class DType(StrEnum):
+    float32 = "float32"
+    float64 = "float64"
+
+
+class Activation(StrEnum):
+    sigmoid = "sigmoid"
+    tanh = "tanh"
+    relu = "relu"
+
+
+class Init(StrEnum):
+    default = "default"
+    xavier = "xavier"
+    kaiming = "kaiming"
+    orthogonal = "orthogonal"
+
+
+class SearchMode(StrEnum):
+    armijo = "armijo"
+    grid = "grid"
+
+
+def require(condition: bool, key: str, value: Any, allowed: str) -> None:
+    """Raise ValueError('key=value: allowed') unless condition holds."""
+    if not condition:
+        raise ValueError(f"{key}={value!r} is not allowed: {allowed}")
+
+
+# ---------------------------------------------------------------- model
+
+
+@dataclass
+class ModelConfig:
+    _target_: str = MISSING
+
+
+@dataclass
+class GLMConfig(ModelConfig):
+    _target_: str = "dlrun.models.glm.GLM"
+    family: Task = MISSING
+
+
+@dataclass
+class MLPConfig(ModelConfig):
+    _target_: str = "dlrun.models.mlp.MLP"
+    hidden: list[int] = field(default_factory=lambda: [64])
+    activation: Activation = Activation.relu
+    init: Init = Init.default
+
+    def __post_init__(self) -> None:
+        require(len(self.hidden) > 0, "hidden", list(self.hidden), "a non-empty list of widths")
+        for width in self.hidden:
+            require(width > 0, "hidden", list(self.hidden), "every width must be > 0")
+
+
+# ---------------------------------------------------------------- dataset
+
+
+@dataclass
+class DatasetConfig:
+    _target_: str = MISSING
+    task: Task | None = None
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    standardize: bool = True
+
+    def __post_init__(self) -> None:
+        require(0 <= self.val_fraction < 1, "val_fraction", self.val_fraction, "0 <= x < 1")
+        require(0 <= self.test_fraction < 1, "test_fraction", self.test_fraction, "0 <= x < 1")
+        total = self.val_fraction + self.test_fraction
+        require(total < 1, "val_fraction", self.val_fraction, "val_fraction + test_fraction < 1")
+
+
+@dataclass
+class BundledConfig(DatasetConfig):
+    _target_: str = "dlrun.data.bundled.Bundled"
+    name: str = MISSING
+
+
+@dataclass
+class SyntheticConfig(DatasetConfig):
+    _target_: str = "dlrun.data.synthetic.SyntheticGLM"
+    n_samples: int = 500
+    n_features: int = 5
+    n_classes: int = 3
+    noise: float = 0.1
+    data_seed: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.task is not None, "task", self.task, "one of regression|binary|count|multiclass")
+        require(self.n_samples >= 4, "n_samples", self.n_samples, "an integer >= 4")
+        require(self.n_features >= 1, "n_features", self.n_features, "an integer >= 1")
+        require(self.n_classes >= 2, "n_classes", self.n_classes, "an integer >= 2")
+        require(self.noise >= 0, "noise", self.noise, "a number >= 0")
+
+
+@dataclass
+class CsvConfig(DatasetConfig):
+    _target_: str = "dlrun.data.files.CsvFile"
+    path: str = MISSING
+    target: str = MISSING
+    features: list[str] | None = None
+
+
+@dataclass
+class NpzConfig(DatasetConfig):
+    _target_: str = "dlrun.data.files.NpzFile"
+    path: str = MISSING
+
+
+# ---------------------------------------------------------------- optimizer
+
+
+@dataclass
+class OptimizerConfig:
+    _target_: str = MISSING
+    _partial_: bool = True
+    lr: float = 0.1
+
+    def __post_init__(self) -> None:
+        require(self.lr > 0, "lr", self.lr, "a number > 0")
+
+
+@dataclass
+class SGDConfig(OptimizerConfig):
+    _target_: str = "torch.optim.SGD"
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(0 <= self.momentum < 1, "momentum", self.momentum, "0 <= x < 1")
+        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number >= 0")
+
+
+@dataclass
+class AdamConfig(OptimizerConfig):
+    _target_: str = "torch.optim.Adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number >= 0")
+
+
+@dataclass
+class LineSearchConfig(OptimizerConfig):
+    _target_: str = "dlrun.optim.LineSearch"
+    lr: float = 1.0
+    mode: SearchMode = SearchMode.armijo
+    c1: float = 1e-4
+    shrink: float = 0.5
+    max_backtracks: int = 30
+    etas: list[float] = field(default_factory=lambda: [1.0, 0.3, 0.1, 0.03, 0.01, 0.003])
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(0 < self.c1 < 1, "c1", self.c1, "0 < x < 1")
+        require(0 < self.shrink < 1, "shrink", self.shrink, "0 < x < 1")
+        require(self.max_backtracks >= 1, "max_backtracks", self.max_backtracks, "an integer >= 1")
+        require(len(self.etas) > 0, "etas", list(self.etas), "a non-empty list of step sizes > 0")
+        for eta in self.etas:
+            require(eta > 0, "etas", list(self.etas), "every step size must be > 0")
+
+
+# ---------------------------------------------------------------- trainer
+
+
+@dataclass
+class TrainerConfig:
+    max_epochs: int = 20
+    max_steps: int | None = None
+    batch_size: int | None = 32
+    eval_every: int = 1
+    shuffle: bool = True
+    clip_grad_norm: float | None = None
+    checkpoint: bool = True
+
+    def __post_init__(self) -> None:
+        require(self.max_epochs >= 1, "max_epochs", self.max_epochs, "an integer >= 1")
+        if self.max_steps is not None:
+            require(self.max_steps >= 1, "max_steps", self.max_steps, "null or an integer >= 1")
+        if self.batch_size is not None:
+            require(self.batch_size >= 1, "batch_size", self.batch_size, "null or an integer >= 1")
+        require(self.eval_every >= 1, "eval_every", self.eval_every, "an integer >= 1")
+        if self.clip_grad_norm is not None:
+            require(self.clip_grad_norm > 0, "clip_grad_norm", self.clip_grad_norm, "null or > 0")
+
+
+# ---------------------------------------------------------------- top level
+
+
+@dataclass
+class DlrunConfig:
+    model: Any = MISSING
+    dataset: Any = MISSING
+    optimizer: Any = MISSING
+    trainer: Any = MISSING
+    seed: int = 0
+    device: Device = Device.auto
+    threads: int | None = None
+    dtype: DType = DType.float32
+    seq_len: int = 50
+
+    def __post_init__(self) -> None:
+        if self.threads is not None:
+            require(self.threads >= 1, "threads", self.threads, "null (auto) or an integer >= 1")
+        require(self.seq_len >= 1, "seq_len", self.seq_len, "an integer >= 1")
+
+
+SCHEMAS: dict[str, dict[str, type]] = {
+    "model": {"glm": GLMConfig, "mlp": MLPConfig},
+    "dataset": {
+        "bundled": BundledConfig,
+        "synthetic": SyntheticConfig,
+        "csv": CsvConfig,
+        "npz": NpzConfig,
+    },
+    "optimizer": {"sgd": SGDConfig, "adam": AdamConfig, "line_search": LineSearchConfig},
+    "trainer": {"trainer": TrainerConfig},
+}
+
+
+def register_schemas() -> None:
+    """Put every schema into Hydra's ConfigStore under schema/<group>/<name>."""
+    store = ConfigStore.instance()
+    store.store(name="dlrun_schema", node=DlrunConfig)
+    for group, schemas in SCHEMAS.items():
+        for name, node in schemas.items():
+            store.store(group=f"schema/{group}", name=name, node=node)
