@@ -1,0 +1,62 @@
+"""Fixtures: compose configs exactly as `dlrun` does, and run them into tmp_path."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, open_dict
+
+from dlrun.console import RunConsole
+from dlrun.paths import config_dir
+from dlrun.run import run_experiment
+from dlrun.schema import register_schemas
+
+register_schemas()
+torch.set_num_threads(1)
+
+
+def compose_config(*overrides: str) -> tuple[DictConfig, dict[str, str]]:
+    """The job config for these overrides and the chosen option of each group."""
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir()), job_name="dlrun"):
+        cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+    names = {k: v for k, v in cfg.hydra.runtime.choices.items() if not k.startswith("hydra")}
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg, names
+
+
+def run_config(run_dir: Path, *overrides: str) -> dict:
+    """Run dlrun in-process with these overrides into run_dir; returns summary.json's content."""
+    cfg, names = compose_config(*overrides)
+    return run_experiment(cfg, run_dir, names, "dlrun " + " ".join(overrides), RunConsole(False))
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The dlrun command in a subprocess (as a user types it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "dlrun.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def compose_cfg():
+    return compose_config
+
+
+@pytest.fixture
+def run_dlrun(tmp_path):
+    """run_dlrun(*overrides) trains into a fresh directory under tmp_path."""
+    counter = iter(range(10**6))
+
+    def run(*overrides: str) -> tuple[dict, Path]:
+        run_dir = tmp_path / f"run{next(counter)}"
+        return run_config(run_dir, *overrides), run_dir
+
+    return run
