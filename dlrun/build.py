@@ -13,7 +13,7 @@ from dlrun.data.splits import Data, prepare
 from dlrun.errors import InputError
 from dlrun.models.head import DeepGLM
 from dlrun.paths import config_dir
-from dlrun.schema import TrainerConfig
+from dlrun.schema import SCHEMAS, TrainerConfig
 
 GROUPS = ("model", "dataset", "optimizer", "trainer")
 TORCH_DEFAULT_THREADS = torch.get_num_threads()
@@ -84,15 +84,25 @@ def build_data(cfg: DictConfig, model_name: str, device: torch.device, dtype: to
                    cfg.seed, dtype, device)
 
 
+def option_target(group: str, path) -> str | None:
+    """The _target_ of a group option's YAML: its own, or that of the schema it extends."""
+    node = OmegaConf.load(path)
+    if "_target_" in node:
+        return node._target_
+    for entry in node.get("defaults", []):
+        prefix = f"/schema/{group}/"
+        if isinstance(entry, str) and entry.startswith(prefix):
+            schema = SCHEMAS[group][entry[len(prefix) :].split("@")[0]]
+            return schema._target_
+    return None
+
+
 def datasets_of_kind(kinds: tuple[str, ...]) -> list[str]:
     """The dataset options (conf/dataset/*.yaml) whose source yields one of `kinds`."""
     names = []
     for path in sorted((config_dir() / "dataset").glob("*.yaml")):
-        target = OmegaConf.load(path).get("_target_")
-        if target is None:
-            continue
-        source = get_class(target)
-        if source.kind in kinds or source.kind == "any":
+        target = option_target("dataset", path)
+        if target is not None and get_class(target).kind in (*kinds, "any"):
             names.append(path.stem)
     return names
 

@@ -58,10 +58,10 @@ class RunConsole:
             self.progress = None
 
 
-def result_table(title: str, metrics: dict[str, dict[str, float]]) -> Table:
+def result_table(metrics: dict[str, dict[str, float]]) -> Table:
     """Rows: splits; columns: loss and the task's metrics."""
     names = list(dict.fromkeys(name for values in metrics.values() for name in values))
-    table = Table(title=title)
+    table = Table()
     table.add_column("split")
     for name in names:
         table.add_column(name, justify="right")
@@ -76,5 +76,7 @@ def result_table(title: str, metrics: dict[str, dict[str, float]]) -> Table:
     return table
 
 
-def print_table(table: Table) -> None:
-    Console(width=max(100, Console().width)).print(table)
+def print_table(title: str, table: Table) -> None:
+    console = Console(width=max(100, Console().width))
+    console.print(title)
+    console.print(table)

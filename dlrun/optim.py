@@ -47,7 +47,7 @@ class LineSearch(torch.optim.Optimizer):
         params = self._params()
         grads = [p.grad for p in params]
         start = [p.detach().clone() for p in params]
-        f0 = float(loss)
+        f0 = float(loss.detach())
 
         def loss_at(eta: float) -> float:
             torch._foreach_copy_(params, start)

@@ -76,5 +76,5 @@ def run_experiment(
     write_coefficients(record, experiment)
     record.write_summary(summary)
     title = f"{names.get('model')} on {names.get('dataset')}: {result.status}"
-    print_table(result_table(title, result.metrics))
+    print_table(title, result_table(result.metrics))
     return summary

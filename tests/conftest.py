@@ -60,3 +60,32 @@ def run_dlrun(tmp_path):
         return run_config(run_dir, *overrides), run_dir
 
     return run
+
+
+@pytest.fixture
+def dlrun_main(tmp_path, monkeypatch, capsys):
+    """dlrun_main(*args) runs the `dlrun` entry point in-process in tmp_path.
+
+    Returns (exit code, stdout, stderr); run directories land in tmp_path/outputs.
+    """
+    from dlrun.cli import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["dlrun", *args])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def run_dirs(root: Path) -> list[Path]:
+    """The run directories (those holding .hydra/) under root, oldest first."""
+    return sorted(path.parent for path in root.rglob(".hydra"))

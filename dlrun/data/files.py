@@ -79,6 +79,8 @@ class NpzFile(Source):
     for the models that take them.
     """
 
+    kind = "any"  # decided by X's rank when loaded
+
     def __init__(self, path: str, **common) -> None:
         super().__init__(**common)
         self.path = path

@@ -1,0 +1,114 @@
+"""Data sources and splits: user files with their errors, standardisation, task inference."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import run_dirs
+from dlrun.data.bundled import Bundled
+from dlrun.data.files import CsvFile
+from dlrun.data.splits import infer_task, prepare
+from dlrun.errors import InputError
+
+
+def visits_csv(path, rows: int = 60, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, rows), "dose": rng.uniform(0, 2, rows)})
+    frame["visits"] = rng.poisson(np.exp(0.5 + 0.3 * frame["dose"]))
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_poisson_on_a_users_csv_end_to_end(dlrun_main, tmp_path):
+    visits_csv(tmp_path / "visits.csv")
+    code, out, err = dlrun_main("model=poisson", "dataset=csv", "dataset.path=visits.csv",
+                                "dataset.target=visits", "trainer.max_epochs=3")
+    assert code == 0, err
+    (run_dir,) = run_dirs(tmp_path / "outputs")
+    terms = pd.read_csv(run_dir / "coefficients.csv")["term"].tolist()
+    assert terms == ["intercept", "age", "dose"]
+    assert "deviance" in pd.read_csv(run_dir / "metrics.csv").columns
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("", "the file is empty"),
+        ("age,visits\n", "has a header but no data rows"),
+        ("age,count\n1,2\n", "dataset.target='visits' is not a column of bad.csv; its columns are: age, count"),
+        ("age,visits\n1,2\n3,4\nabc,5\n", "column 'age' has the non-numeric value 'abc' in data row 3 (line 4"),
+        ("age,visits\n1,2\n,4\n", "column 'age' has a missing value (NaN) in data row 2 (line 3"),
+        ("age,visits\n1,2\n2,-1\n3,0\n", "model=poisson needs counts >= 0; the target has -1"),
+        ("age,visits\n1,2.5\n2,1\n3,0\n", "model=poisson needs whole-number counts"),
+    ],
+)
+def test_bad_csv_files_get_a_clear_message_and_no_run_record(dlrun_main, tmp_path, content, expected):
+    (tmp_path / "bad.csv").write_text(content)
+    code, _, err = dlrun_main("model=poisson", "dataset=csv", "dataset.path=bad.csv",
+                              "dataset.target=visits")
+    assert code == 2 and expected in err, err
+    (run_dir,) = run_dirs(tmp_path / "outputs")
+    assert sorted(p.name for p in run_dir.iterdir() if p.suffix in (".csv", ".json", ".pt")) == []
+
+
+def test_missing_file_and_non_binary_target(dlrun_main, tmp_path):
+    code, _, err = dlrun_main("dataset=csv", "dataset.path=nowhere.csv", "dataset.target=y")
+    assert code == 2 and "dataset.path='nowhere.csv': no such CSV file" in err
+    visits_csv(tmp_path / "visits.csv")
+    code, _, err = dlrun_main("model=logistic", "dataset=csv", "dataset.path=visits.csv",
+                              "dataset.target=visits")
+    assert code == 2 and "model=logistic needs a binary target with exactly two values" in err
+
+
+def test_npz_with_a_fixed_test_split(dlrun_main, tmp_path):
+    rng = np.random.default_rng(0)
+    X, X_test = rng.normal(size=(80, 3)), rng.normal(size=(20, 3))
+    np.savez(tmp_path / "d.npz", X=X, y=X @ [1.0, 2.0, 3.0], X_test=X_test, y_test=X_test @ [1.0, 2.0, 3.0])
+    code, _, err = dlrun_main("model=linear", "dataset=npz", "dataset.path=d.npz", "trainer.max_epochs=2")
+    assert code == 0, err
+    (run_dir,) = run_dirs(tmp_path / "outputs")
+    import json
+
+    rows = json.loads((run_dir / "summary.json").read_text())["rows"]
+    assert rows == {"train": 72, "val": 8, "test": 20}
+    np.savez(tmp_path / "e.npz", X=X)
+    code, _, err = dlrun_main("dataset=npz", "dataset.path=e.npz")
+    assert code == 2 and "no array named 'y'" in err
+
+
+def test_standardisation_is_fitted_on_the_training_split_only():
+    source = Bundled("diabetes", val_fraction=0.2, test_fraction=0.2)
+    data = prepare(source, None, "model=linear", 0, torch.float64, torch.device("cpu"))
+    train = data.splits["train"].X
+    torch.testing.assert_close(train.mean(0), torch.zeros(10, dtype=torch.float64))
+    torch.testing.assert_close(train.std(0, unbiased=False), torch.ones(10, dtype=torch.float64))
+    assert data.splits["test"].X.mean(0).abs().max() > 1e-3  # test data are not re-centred
+    raw = source.load(0).X
+    order = np.random.default_rng(0).permutation(len(raw))
+    train_rows = raw[order[round(0.2 * 442) + round(0.2 * 442):]]
+    np.testing.assert_allclose(data.mean, train_rows.mean(0))
+
+
+def test_zero_test_and_val_fractions_train_on_every_row():
+    source = Bundled("iris", val_fraction=0.0, test_fraction=0.0)
+    data = prepare(source, None, "model=softmax", 0, torch.float32, torch.device("cpu"))
+    assert list(data.splits) == ["train"] and len(data.train) == 150
+    assert data.task == "multiclass" and data.n_classes == 3
+
+
+@pytest.mark.parametrize(
+    "y,task",
+    [([0.5, 1.0, 2.0], "regression"), ([0, 1, 1, 0], "binary"), ([0, 1, 2, 5], "multiclass"),
+     (list(range(40)), "count"), ([-3, -1] + list(range(40)), "regression")],
+)
+def test_task_inference(y, task):
+    assert infer_task(np.asarray(y, dtype=float)) == task
+
+
+def test_csv_feature_selection(tmp_path):
+    visits_csv(tmp_path / "v.csv")
+    table = CsvFile(str(tmp_path / "v.csv"), "visits", features=["dose"]).load(0)
+    assert table.feature_names == ["dose"] and table.X.shape == (60, 1)
+    with pytest.raises(InputError, match="dataset.features names 'height'"):
+        CsvFile(str(tmp_path / "v.csv"), "visits", features=["height"]).load(0)

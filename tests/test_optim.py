@@ -1,0 +1,100 @@
+"""Line search: the Armijo condition at every accepted step; grid mode picks its grid's best."""
+
+import pytest
+import torch
+
+from dlrun.models.glm import GLM
+from dlrun.optim import LineSearch
+
+
+def logistic_problem(seed: int = 0):
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.randn(200, 4, generator=generator, dtype=torch.float64)
+    y = (torch.rand(200, generator=generator, dtype=torch.float64) < torch.sigmoid(X @ torch.tensor(
+        [1.0, -2.0, 0.5, 3.0], dtype=torch.float64))).double()
+    torch.manual_seed(seed)
+    model = GLM((4,), "binary", None, family="binary").double()
+    return model, X, y
+
+
+def closure_for(model, optimizer, X, y):
+    def closure(backward: bool = True):
+        if not backward:
+            return model.loss(X, y)
+        optimizer.zero_grad()
+        loss = model.loss(X, y)
+        loss.backward()
+        return loss
+
+    return closure
+
+
+def flat(tensors) -> torch.Tensor:
+    return torch.cat([t.detach().reshape(-1).clone() for t in tensors])
+
+
+def test_armijo_condition_holds_at_every_accepted_step():
+    model, X, y = logistic_problem()
+    c1 = 0.3  # a demanding c1, so that backtracking actually happens
+    optimizer = LineSearch(model.parameters(), lr=8.0, c1=c1)
+    closure = closure_for(model, optimizer, X, y)
+    shrinks = 0
+    for _ in range(30):
+        before = flat(model.parameters())
+        loss_before = float(closure().detach())
+        gradient = flat(p.grad for p in model.parameters())
+        optimizer.step(closure)
+        eta = optimizer.last_eta
+        after = flat(model.parameters())
+        with torch.no_grad():
+            loss_after = float(model.loss(X, y))
+        if eta > 0:
+            torch.testing.assert_close(after, before - eta * gradient)
+            assert loss_after <= loss_before - c1 * eta * float(gradient @ gradient) + 1e-12
+        shrinks += eta < 8.0
+    assert shrinks > 0
+
+
+def test_armijo_stays_put_when_no_step_size_is_accepted():
+    model, X, y = logistic_problem()
+    optimizer = LineSearch(model.parameters(), lr=1e6, max_backtracks=2)
+    before = flat(model.parameters())
+    optimizer.step(closure_for(model, optimizer, X, y))
+    assert optimizer.last_eta == 0.0
+    torch.testing.assert_close(flat(model.parameters()), before)
+
+
+@pytest.mark.parametrize("etas", [[4.0, 1.0, 0.25, 0.01], [0.001, 0.01, 30.0]])
+def test_grid_mode_picks_the_best_step_size_of_its_grid(etas):
+    model, X, y = logistic_problem(seed=1)
+    optimizer = LineSearch(model.parameters(), mode="grid", etas=etas)
+    closure = closure_for(model, optimizer, X, y)
+    closure()
+    start = [p.detach().clone() for p in model.parameters()]
+    gradient = [p.grad.clone() for p in model.parameters()]
+    # brute force: the loss after a step of each size, from the same start
+    losses = []
+    for eta in etas:
+        with torch.no_grad():
+            for p, s, g in zip(model.parameters(), start, gradient):
+                p.copy_(s - eta * g)
+            losses.append(float(model.loss(X, y)))
+        for p, s in zip(model.parameters(), start):
+            p.data.copy_(s)
+    optimizer.step(closure)
+    best = etas[min(range(len(etas)), key=losses.__getitem__)]
+    assert optimizer.last_eta == best
+    expected = flat(s - best * g for s, g in zip(start, gradient))
+    torch.testing.assert_close(flat(model.parameters()), expected)
+
+
+def test_line_search_and_sgd_share_the_train_step(run_dlrun):
+    summary, run_dir = run_dlrun("model=logistic", "dataset=breast_cancer", "optimizer=line_search",
+                                 "optimizer.mode=grid", "trainer=full_batch",
+                                 "trainer.max_epochs=30", "trainer.eval_every=10")
+    import pandas as pd
+
+    steps = pd.read_csv(run_dir / "steps.csv")
+    assert len(steps) == 30 and set(steps["lr"]) <= {1.0, 0.3, 0.1, 0.03, 0.01, 0.003}
+    assert steps["loss"].iloc[-1] < steps["loss"].iloc[0]
+    assert summary["metrics"]["test/acc"] > 0.9
