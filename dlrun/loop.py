@@ -58,11 +58,16 @@ def train_step(
     x: Tensor,
     y: Tensor,
     optimizer: torch.optim.Optimizer,
+    params: list[Tensor],
     clip_grad_norm: float | None = None,
-) -> tuple[Tensor, Tensor]:
-    """One optimizer step on a batch; returns (loss, global gradient norm) before the step."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    norm: list[Tensor] = []
+) -> tuple[Tensor, Tensor | list[Tensor]]:
+    """One optimizer step on a batch.
+
+    Returns the loss before the step and the gradient's norm: the global norm when clipping,
+    else the per-parameter norms (one foreach kernel; `global_norms` combines them later,
+    so the hot loop pays for a single op).
+    """
+    norms: list = []
 
     def closure(backward: bool = True) -> Tensor:
         if not backward:  # the line search's trial points need the loss only
@@ -70,47 +75,63 @@ def train_step(
         optimizer.zero_grad(set_to_none=True)
         loss = model.loss(x, y)
         loss.backward()
-        grads = [p.grad for p in params if p.grad is not None]
         if clip_grad_norm is None:
-            norm.append(torch.nn.utils.get_total_norm(grads))
+            norms.append(torch._foreach_norm([p.grad for p in params if p.grad is not None]))
         else:
-            norm.append(torch.nn.utils.clip_grad_norm_(params, clip_grad_norm))
+            norms.append(torch.nn.utils.clip_grad_norm_(params, clip_grad_norm))
         return loss
 
     loss = optimizer.step(closure)
-    return loss.detach(), norm[0].detach()
+    return loss.detach(), norms[0]
+
+
+def global_norms(norms: list[Tensor | list[Tensor]]) -> Tensor:
+    """Per-step global gradient norms from what train_step returned, in a few ops."""
+    if all(isinstance(norm, Tensor) for norm in norms):
+        return torch.stack(norms)
+    flat = torch.stack([part for norm in norms for part in norm])
+    return torch.linalg.vector_norm(flat.view(len(norms), -1), dim=1)
 
 
 @dataclass
-class EpochLog:
-    """Per-step loss, gradient norm and step size of one epoch."""
+class StepLog:
+    """Per-step epoch, loss, gradient norm and step size, kept until the next evaluation."""
 
+    epochs: list[int] = field(default_factory=list)
     losses: list[Tensor] = field(default_factory=list)
-    grad_norms: list[Tensor] = field(default_factory=list)
+    grad_norms: list = field(default_factory=list)
     lrs: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.losses)
+
+    def tensors(self) -> tuple[Tensor, Tensor]:
+        """(losses, global gradient norms) on the CPU."""
+        return torch.stack(self.losses).cpu(), global_norms(self.grad_norms).cpu()
 
 
 def train_one_epoch(
     model: DeepGLM,
     batches: Batches,
     optimizer: torch.optim.Optimizer,
+    log: StepLog,
+    epoch: int,
     clip_grad_norm: float | None = None,
     max_steps: int | None = None,
-) -> EpochLog:
-    """Train on every batch once (or `max_steps` batches)."""
-    model.train()
-    log = EpochLog()
+) -> int:
+    """Train on every batch once (or `max_steps` batches), appending to `log`; returns steps."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    steps = 0
     for x, y in batches:
-        loss, norm = train_step(model, x, y, optimizer, clip_grad_norm)
+        loss, norm = train_step(model, x, y, optimizer, params, clip_grad_norm)
+        log.epochs.append(epoch)
         log.losses.append(loss)
         log.grad_norms.append(norm)
         log.lrs.append(current_lr(optimizer))
-        if max_steps is not None and len(log) >= max_steps:
+        steps += 1
+        if max_steps is not None and steps >= max_steps:
             break
-    return log
+    return steps
 
 
 @torch.no_grad()
@@ -123,6 +144,7 @@ def evaluate(model: DeepGLM, splits: dict[str, Split]) -> dict[str, dict[str, fl
             [model(split.X[i : i + EVAL_CHUNK_ROWS]) for i in range(0, len(split), EVAL_CHUNK_ROWS)]
         )
         results[name] = tasks.metrics(model.task, eta, split.y)
+    model.train()
     return results
 
 
@@ -152,25 +174,33 @@ def fit(
 
     A non-finite loss or gradient ends the run with status 'diverged': a result, not an error.
     `record` (dlrun.record.RunRecord) keeps the metrics; `console` shows progress.
+    train_time_s counts the training epochs, not evaluations or file writes.
     """
     batches = Batches(data.train, trainer.batch_size, trainer.shuffle, generator)
     steps, train_time, status, metrics = 0, 0.0, "completed", {}
+    log = StepLog()
     started = perf_counter()
     console.start(trainer.max_epochs)
+    model.train()
     for epoch in range(1, trainer.max_epochs + 1):
         steps_left = None if trainer.max_steps is None else trainer.max_steps - steps
         tick = perf_counter()
-        log = train_one_epoch(model, batches, optimizer, trainer.clip_grad_norm, steps_left)
-        losses, grad_norms = torch.stack(log.losses).cpu(), torch.stack(log.grad_norms).cpu()
+        steps += train_one_epoch(model, batches, optimizer, log, epoch, trainer.clip_grad_norm,
+                                 steps_left)
+        # NaN spreads to every later step, so the epoch's last loss tells divergence
+        diverged = not math.isfinite(log.losses[-1].item())
         train_time += perf_counter() - tick
-        record.add_steps(steps, epoch, losses, grad_norms, log.lrs)
-        steps += len(log)
-        diverged = not (torch.isfinite(losses).all() and torch.isfinite(grad_norms).all())
-        done = epoch == trainer.max_epochs or (trainer.max_steps is not None and steps >= trainer.max_steps)
+        done = epoch == trainer.max_epochs or (
+            trainer.max_steps is not None and steps >= trainer.max_steps
+        )
         if diverged or done or epoch % trainer.eval_every == 0:
+            losses, grad_norms = log.tensors()
+            diverged = diverged or not bool(grad_norms.isfinite().all() & losses.isfinite().all())
+            record.add_steps(steps - len(log), log.epochs, losses, grad_norms, log.lrs)
+            log = StepLog()
             metrics = evaluate(model, data.splits)
             diverged = diverged or not is_finite(metrics)
-            grad_norm, lr = float(grad_norms.mean()), log.lrs[-1]
+            grad_norm, lr = float(grad_norms[losses.isfinite()].mean()), record.last_lr
             record.add_evaluation(epoch, steps, metrics, grad_norm, lr, perf_counter() - started)
             console.evaluation(epoch, metrics, grad_norm)
             if not diverged:

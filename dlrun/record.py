@@ -74,6 +74,7 @@ class RunRecord:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.evaluations: list[dict] = []
         self.step_frames: list[pd.DataFrame] = []
+        self.last_lr = float("nan")
 
     def path(self, name: str) -> Path:
         return self.directory / name
@@ -85,20 +86,21 @@ class RunRecord:
         text = json.dumps(finite_or_none(content), indent=2, default=str)
         write_atomically(self.path(name), lambda tmp: tmp.write_text(text + "\n"))
 
-    def add_steps(self, first_step: int, epoch: int, losses, grad_norms, lrs: list[float]) -> None:
-        """Keep one epoch's per-step loss, gradient norm and step size (written with metrics)."""
+    def add_steps(self, first_step: int, epochs: list[int], losses, grad_norms, lrs: list[float]) -> None:
+        """Keep per-step loss, gradient norm and step size (written with the next evaluation)."""
         n = len(losses)
         self.step_frames.append(
             pd.DataFrame(
                 {
                     "step": range(first_step + 1, first_step + n + 1),
-                    "epoch": epoch,
+                    "epoch": epochs,
                     "loss": losses.double().numpy(),
                     "grad_norm": grad_norms.double().numpy(),
                     "lr": lrs,
                 }
             )
         )
+        self.last_lr = lrs[-1] if lrs else float("nan")
 
     def add_evaluation(
         self, epoch: int, step: int, metrics: dict, grad_norm: float, lr: float, elapsed_s: float

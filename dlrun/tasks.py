@@ -36,16 +36,28 @@ def _flatten_classes(eta: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
     return eta.reshape(-1, eta.shape[-1]), y.reshape(-1)
 
 
-def loss(task: str, eta: Tensor, y: Tensor) -> Tensor:
-    """Mean loss of the task's GLM: squared, cross-entropy, Poisson NLL, softmax cross-entropy."""
-    if task == "regression":
-        return F.mse_loss(eta, y)
-    if task == "binary":
-        return F.binary_cross_entropy_with_logits(eta, y)
-    if task == "count":
-        # exp(η) − yη, the Poisson negative log-likelihood without the log(y!) constant
-        return F.poisson_nll_loss(eta, y, log_input=True, full=False)
+def _multiclass_loss(eta: Tensor, y: Tensor) -> Tensor:
     return F.cross_entropy(*_flatten_classes(eta, y))
+
+
+def _poisson_loss(eta: Tensor, y: Tensor) -> Tensor:
+    # exp(η) − yη, the Poisson negative log-likelihood without the log(y!) constant
+    return F.poisson_nll_loss(eta, y, log_input=True, full=False)
+
+
+# Mean loss of each task's GLM, as a function of η: squared error, cross-entropy, Poisson NLL,
+# softmax cross-entropy. A lookup table rather than a branch: it sits in the hot loop.
+LOSSES = {
+    "regression": F.mse_loss,
+    "binary": F.binary_cross_entropy_with_logits,
+    "count": _poisson_loss,
+    "multiclass": _multiclass_loss,
+}
+
+
+def loss(task: str, eta: Tensor, y: Tensor) -> Tensor:
+    """Mean loss of the task's GLM at the linear predictor η."""
+    return LOSSES[task](eta, y)
 
 
 @torch.no_grad()

@@ -44,6 +44,8 @@ def test_every_model_trains_two_steps_on_data_it_fits(run_dlrun, model):
         f"model={model}", *dataset_for(model), "trainer.max_steps=2", "trainer.batch_size=16",
         "seq_len=8",
     )
+    cfg, _ = compose_config(f"model={model}")
+    closed_form = cfg.model.get("readout") == "ridge"  # the ESN's readout is one solve
     assert summary["status"] in ("completed", "diverged")
-    assert summary["steps"] == 2 or summary["status"] == "diverged"
+    assert summary["steps"] == (0 if closed_form else 2) or summary["status"] == "diverged"
     assert (run_dir / "metrics.csv").exists()

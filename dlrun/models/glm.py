@@ -2,7 +2,7 @@
 
 from math import prod
 
-from torch import nn
+from torch import Tensor, nn
 
 from dlrun.models.head import DeepGLM
 
@@ -27,9 +27,15 @@ class GLM(DeepGLM):
                 f"but the dataset's task is {task}: use dataset.task={family} "
                 f"or model={MODEL_OF_FAMILY.get(task, task)}"
             )
-        body = nn.Identity() if len(input_shape) == 1 else nn.Flatten()
+        flat = len(input_shape) == 1
+        body = nn.Identity() if flat else nn.Flatten()
         super().__init__(body, prod(input_shape), task, n_classes)
+        self.flat_input = flat
         self.family = family
+
+    def forward(self, x: Tensor) -> Tensor:
+        """η = xᵀw + b."""
+        return self.head(x if self.flat_input else self.body(x))
 
     @property
     def weight(self):

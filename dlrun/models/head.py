@@ -16,14 +16,16 @@ class GLMHead(nn.Module):
             raise ValueError(f"n_classes={n_classes!r} is not allowed: multiclass needs >= 2")
         self.n_classes = n_classes
         self.linear = nn.Linear(in_features, n_classes if self.task == "multiclass" else 1)
+        self.squeeze = self.task != "multiclass"
+        self.loss_function = tasks.LOSSES[self.task]
 
     def forward(self, features: Tensor) -> Tensor:
         """η = featuresᵀw + b: (..., D) -> (...) or (..., C) for multiclass."""
         eta = self.linear(features)
-        return eta if self.task == "multiclass" else eta.squeeze(-1)
+        return eta.squeeze(-1) if self.squeeze else eta
 
     def loss(self, eta: Tensor, y: Tensor) -> Tensor:
-        return tasks.loss(self.task, eta, y)
+        return self.loss_function(eta, y)
 
     def predict(self, eta: Tensor) -> Tensor:
         """The mean prediction t(η)."""
@@ -54,7 +56,9 @@ class DeepGLM(nn.Module):
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
         """The training objective on a batch (subclasses may add regularisers)."""
-        return self.head.loss(self(x), y)
+        # forward() directly, not self(x): module-call overhead is a measurable share of a
+        # small model's step (benchmarks/loop_overhead.py)
+        return self.head.loss(self.forward(x), y)
 
     @torch.no_grad()
     def predict(self, x: Tensor) -> Tensor:
