@@ -6,6 +6,7 @@ from time import perf_counter
 
 from omegaconf import DictConfig
 
+from dlrun.analyze import check_analyses, run_analyses
 from dlrun.build import Experiment, build
 from dlrun.console import RunConsole, print_table, result_table
 from dlrun.loop import fit
@@ -48,6 +49,7 @@ def run_experiment(
     started = perf_counter()
     summary = describe(cfg, names, command)
     experiment = build(cfg, names)
+    check_analyses(cfg.analyze, experiment)
     record = RunRecord(run_dir)
     summary |= {
         "task": experiment.data.task,
@@ -74,6 +76,7 @@ def run_experiment(
         "metrics": flatten_metrics(result.metrics),
     }
     write_coefficients(record, experiment)
+    summary |= run_analyses(cfg, experiment, record)
     record.write_summary(summary)
     title = f"{names.get('model')} on {names.get('dataset')}: {result.status}"
     print_table(title, result_table(result.metrics))

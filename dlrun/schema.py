@@ -82,6 +82,15 @@ class MLPConfig(ModelConfig):
             require(width > 0, "hidden", list(self.hidden), "every width must be > 0")
 
 
+@dataclass
+class MLPNumpyConfig(MLPConfig):
+    _target_: str = "dlrun.models.mlp_numpy.MLPNumpy"
+
+    def __post_init__(self) -> None:
+        for width in self.hidden:  # hidden: [] is allowed: a GLM computed in numpy
+            require(width > 0, "hidden", list(self.hidden), "every width must be > 0")
+
+
 # ---------------------------------------------------------------- dataset
 
 
@@ -222,6 +231,25 @@ class TrainerConfig:
 
 
 @dataclass
+class AnalyzeConfig:
+    """Analyses after training (dlrun.analyze): their results go into summary.json."""
+
+    # extreme eigenvalues of the mean training loss's Hessian, at the fitted and random weights
+    hessian: bool = False
+    # exact Hessian up to this many parameters; Lanczos on Hessian-vector products above
+    hessian_exact_max_params: int = 2000
+    lanczos_steps: int = 60
+    # numpy backprop vs torch autograd vs finite differences for every activation × head
+    backprop_check: bool = False
+
+    def __post_init__(self) -> None:
+        require(self.hessian_exact_max_params >= 0, "analyze.hessian_exact_max_params",
+                self.hessian_exact_max_params, "an integer >= 0")
+        require(self.lanczos_steps >= 2, "analyze.lanczos_steps", self.lanczos_steps,
+                "an integer >= 2")
+
+
+@dataclass
 class DlrunConfig:
     model: Any = MISSING
     dataset: Any = MISSING
@@ -232,6 +260,7 @@ class DlrunConfig:
     threads: int | None = None
     dtype: DType = DType.float32
     seq_len: int = 50
+    analyze: AnalyzeConfig = field(default_factory=AnalyzeConfig)
 
     def __post_init__(self) -> None:
         if self.threads is not None:
@@ -240,7 +269,7 @@ class DlrunConfig:
 
 
 SCHEMAS: dict[str, dict[str, type]] = {
-    "model": {"glm": GLMConfig, "mlp": MLPConfig},
+    "model": {"glm": GLMConfig, "mlp": MLPConfig, "mlp_numpy": MLPNumpyConfig},
     "dataset": {
         "bundled": BundledConfig,
         "synthetic": SyntheticConfig,

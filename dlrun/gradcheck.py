@@ -1,0 +1,144 @@
+"""Gradient checks: the numpy backprop against torch autograd and central finite differences.
+
+For each activation × GLM head, a small float64 network on synthetic GLM data gets its
+gradients three ways; the table gives, per layer and parameter, the relative error
+‖a − b‖ / max(‖a‖, ‖b‖) of every pair (CS231n's gradient-check measure).
+"""
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dlrun.data.synthetic import draw_glm
+from dlrun.models.mlp import MLP
+from dlrun.models.mlp_numpy import NumpyMLP, targets
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+TASKS = ("regression", "binary", "count", "multiclass")
+HEAD_OF_TASK = {
+    "regression": "identity",
+    "binary": "sigmoid",
+    "count": "exp",
+    "multiclass": "softmax",
+}
+# float64 bounds a correct backprop meets: autograd computes the same sums in another order;
+# central differences with step 1e-6 err by O(h²) truncation plus O(ε/h) rounding
+AUTOGRAD_TOLERANCE, FINITE_DIFFERENCE_TOLERANCE = 1e-10, 1e-6
+FINITE_DIFFERENCE_STEP = 1e-6
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """‖a − b‖ / max(‖a‖, ‖b‖); 0 when both are zero."""
+    scale = max(np.linalg.norm(a), np.linalg.norm(b))
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
+
+
+def finite_differences(net: NumpyMLP, X: np.ndarray, Y: np.ndarray, step: float):
+    """Central differences (L(θ + h e_i) − L(θ − h e_i)) / 2h of every W and b entry."""
+    gradients = []
+    for linear in net.linears:
+        pair = []
+        for array in (linear.W, linear.b):
+            grad = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                saved = array[index]
+                array[index] = saved + step
+                up = net.head.loss(net.forward(X), Y)
+                array[index] = saved - step
+                down = net.head.loss(net.forward(X), Y)
+                array[index] = saved
+                grad[index] = (up - down) / (2 * step)
+            pair.append(grad)
+        gradients.append(tuple(pair))
+    return gradients
+
+
+def check_case(
+    activation: str,
+    task: str,
+    hidden: list[int],
+    n_examples: int = 16,
+    n_features: int = 4,
+    n_classes: int = 3,
+    seed: int = 0,
+    network: type[NumpyMLP] = NumpyMLP,
+) -> list[dict]:
+    """One activation × head: rows of relative errors per layer and parameter."""
+    X, y, _ = draw_glm(task, n_examples, n_features, n_classes, noise=0.1, seed=seed)
+    torch.manual_seed(seed)
+    reference = MLP((n_features,), task, n_classes, list(hidden), activation).double()
+    x_t = torch.from_numpy(X)
+    y_t = torch.from_numpy(y).long() if task == "multiclass" else torch.from_numpy(y).double()
+    reference.loss(x_t, y_t).backward()
+    layers = [m for m in reference.body if isinstance(m, torch.nn.Linear)]
+    layers.append(reference.head.linear)
+    autograd = [(layer.weight.grad.numpy(), layer.bias.grad.numpy()[:, None]) for layer in layers]
+
+    weights = [layer.weight.detach().numpy().copy() for layer in layers]
+    biases = [layer.bias.detach().numpy().copy()[:, None] for layer in layers]
+    net = network(weights, biases, activation, task)
+    Xc, Y = X.T, targets(task, y.astype(np.float64), weights[-1].shape[0])
+    _, numpy_grads = net.loss_and_gradients(Xc, Y)
+    numpy_grads = [(dW.copy(), db.copy()) for dW, db in numpy_grads]
+    numeric = finite_differences(net, Xc, Y, FINITE_DIFFERENCE_STEP)
+
+    rows = []
+    for layer in range(len(layers)):
+        for p, name in enumerate(("W", "b")):
+            ours, auto, fd = numpy_grads[layer][p], autograd[layer][p], numeric[layer][p]
+            rows.append(
+                {
+                    "activation": activation,
+                    "head": HEAD_OF_TASK[task],
+                    "task": task,
+                    "layer": layer + 1,
+                    "parameter": name,
+                    "numpy_vs_autograd": relative_error(ours, auto),
+                    "numpy_vs_fd": relative_error(ours, fd),
+                    "autograd_vs_fd": relative_error(auto, fd),
+                }
+            )
+    return rows
+
+
+def backprop_check(hidden: list[int], seed: int = 0, network: type[NumpyMLP] = NumpyMLP):
+    """The table over every activation × head, and its summary (worst errors, passed)."""
+    rows = [
+        row
+        for activation in ACTIVATIONS
+        for task in TASKS
+        for row in check_case(activation, task, hidden, seed=seed, network=network)
+    ]
+    table = pd.DataFrame(rows)
+    worst_autograd = float(table["numpy_vs_autograd"].max())
+    worst_fd = float(table["numpy_vs_fd"].max())
+    summary = {
+        "hidden": list(hidden),
+        "max_numpy_vs_autograd": worst_autograd,
+        "max_numpy_vs_fd": worst_fd,
+        "max_autograd_vs_fd": float(table["autograd_vs_fd"].max()),
+        "passed": worst_autograd <= AUTOGRAD_TOLERANCE and worst_fd <= FINITE_DIFFERENCE_TOLERANCE,
+    }
+    return table, summary
+
+
+def plot_backprop_check(table: pd.DataFrame, path) -> None:
+    """Worst relative error per activation × head, numpy vs autograd and vs finite differences."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    for axis, column in zip(axes, ("numpy_vs_autograd", "numpy_vs_fd"), strict=True):
+        worst = table.pivot_table(index="activation", columns="head", values=column, aggfunc="max")
+        worst = worst.reindex(index=list(ACTIVATIONS), columns=list(HEAD_OF_TASK.values()))
+        image = axis.imshow(np.log10(worst.to_numpy() + 1e-300), cmap="viridis", vmin=-17, vmax=-5)
+        axis.set_xticks(range(worst.shape[1]), worst.columns)
+        axis.set_yticks(range(worst.shape[0]), worst.index)
+        for (i, j), value in np.ndenumerate(worst.to_numpy()):
+            axis.text(j, i, f"{value:.1e}", ha="center", va="center", color="w", fontsize=8)
+        axis.set_title(f"max relative error, {column.replace('_', ' ')}")
+        fig.colorbar(image, ax=axis, label="log10")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
