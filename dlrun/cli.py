@@ -10,9 +10,8 @@ from omegaconf import DictConfig
 
 from dlrun.console import RunConsole
 from dlrun.errors import InputError
+from dlrun.jobs import Job, run_job
 from dlrun.paths import config_dir
-from dlrun.record import RunRecord
-from dlrun.run import run_experiment
 from dlrun.schema import register_schemas
 
 register_schemas()
@@ -28,15 +27,12 @@ def main(cfg: DictConfig) -> dict | None:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     names = dict(hydra_cfg.runtime.choices)
     command = command_line(list(hydra_cfg.overrides.task))
+    # in a sweep, a failing job is recorded as a result of the sweep (dlrun.jobs), not its end
+    sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
+    job = Job(cfg, run_dir, names, list(hydra_cfg.overrides.task), command, sweep_dir)
     try:
-        return run_experiment(cfg, run_dir, names, command, RunConsole())
+        return run_job(job, RunConsole())
     except InputError as error:
-        if hydra_cfg.mode == RunMode.MULTIRUN:
-            # one bad job is a result of the sweep, not its end
-            RunRecord(run_dir).write_summary({"status": "failed", "command": command,
-                                              "error": str(error)})
-            print(f"dlrun: error in {command}: {error}", file=sys.stderr)
-            return None
         print(f"dlrun: error: {error}", file=sys.stderr)
         sys.exit(2)
 

@@ -231,6 +231,15 @@ class TrainerConfig:
 
 
 @dataclass
+class ReportConfig:
+    """The comparison table at the end of a sweep (dlrun.report); null = from the swept keys."""
+
+    rows: list[str] | None = None
+    cols: list[str] | None = None
+    metrics: list[str] | None = None
+
+
+@dataclass
 class AnalyzeConfig:
     """Analyses after training (dlrun.analyze): their results go into summary.json."""
 
@@ -249,6 +258,9 @@ class AnalyzeConfig:
                 "an integer >= 2")
 
 
+ON_ERROR = ("continue", "fail_fast")
+
+
 @dataclass
 class DlrunConfig:
     model: Any = MISSING
@@ -261,11 +273,20 @@ class DlrunConfig:
     dtype: DType = DType.float32
     seq_len: int = 50
     analyze: AnalyzeConfig = field(default_factory=AnalyzeConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    on_error: str = "continue"
+    # null | true (continue in hydra.run.dir / hydra.sweep.dir) | a run or sweep directory
+    resume: Any = None
+    repeats: int = 1
 
     def __post_init__(self) -> None:
         if self.threads is not None:
             require(self.threads >= 1, "threads", self.threads, "null (auto) or an integer >= 1")
         require(self.seq_len >= 1, "seq_len", self.seq_len, "an integer >= 1")
+        require(self.on_error in ON_ERROR, "on_error", self.on_error, "continue | fail_fast")
+        require(self.repeats >= 1, "repeats", self.repeats, "an integer >= 1")
+        require(self.resume is None or isinstance(self.resume, bool | str), "resume",
+                self.resume, "null, true, or a run or sweep directory")
 
 
 SCHEMAS: dict[str, dict[str, type]] = {
@@ -283,6 +304,9 @@ SCHEMAS: dict[str, dict[str, type]] = {
 
 def register_schemas() -> None:
     """Put every schema into Hydra's ConfigStore under schema/<group>/<name>."""
+    from dlrun.resolvers import register_resolvers
+
+    register_resolvers()
     store = ConfigStore.instance()
     store.store(name="dlrun_schema", node=DlrunConfig)
     for group, schemas in SCHEMAS.items():

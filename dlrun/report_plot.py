@@ -1,0 +1,112 @@
+"""The comparison as a figure: one panel per metric, lines over a numeric column key
+(e.g. seq_len), grouped bars otherwise; error bars are the std over seeds, and cells without a
+completed run are marked with a red × and their status."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from dlrun.record import write_atomically  # noqa: E402
+
+MISSING_MARK = dict(marker="x", color="tab:red", markersize=9, linestyle="none")
+
+
+def is_numeric_axis(cells: pd.DataFrame, cols: list[str]) -> bool:
+    return len(cols) == 1 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in cells[cols[0]]
+    )
+
+
+def status_text(line: pd.Series) -> str:
+    return ", ".join(s for s in ("failed", "diverged") if line[f"n_{s}"] > 0) or "no run"
+
+
+def plot_lines(axes, cells: pd.DataFrame, x_key: str) -> None:
+    bottom = np.nanmin(cells["mean"]) if cells["mean"].notna().any() else 0.0
+    for row_label, group in cells.groupby("row_label", sort=False):
+        done = group[group.n > 0]
+        axes.errorbar(
+            done[x_key],
+            done["mean"],
+            yerr=done["std"].fillna(0),
+            marker="o",
+            capsize=3,
+            label=row_label,
+        )
+        for _, line in group[group.n == 0].iterrows():
+            axes.plot([line[x_key]], [bottom], **MISSING_MARK)
+            axes.annotate(
+                status_text(line),
+                (line[x_key], bottom),
+                fontsize=7,
+                color="tab:red",
+                textcoords="offset points",
+                xytext=(3, 3),
+            )
+    values = cells[x_key].astype(float)
+    if values.min() > 0 and values.max() / values.min() >= 100:
+        axes.set_xscale("log")
+    axes.set_xlabel(x_key)
+
+
+def plot_bars(axes, cells: pd.DataFrame, cols: list[str]) -> None:
+    row_labels = list(dict.fromkeys(cells.row_label))
+    col_labels = list(dict.fromkeys(cells.col_label))
+    width = 0.8 / len(col_labels)
+    for j, col_label in enumerate(col_labels):
+        group = cells[cells.col_label == col_label].set_index("row_label").reindex(row_labels)
+        x = np.arange(len(row_labels)) + (j - (len(col_labels) - 1) / 2) * width
+        axes.bar(
+            x,
+            group["mean"].fillna(0),
+            width,
+            yerr=group["std"].fillna(0),
+            capsize=3,
+            label=col_label if cols else None,
+        )
+        for xi, (_, line) in zip(x, group.iterrows(), strict=True):
+            if line.n == 0 or pd.isna(line.n):
+                axes.plot([xi], [0], **MISSING_MARK)
+                axes.annotate(
+                    status_text(line) if not pd.isna(line.n) else "no run",
+                    (xi, 0),
+                    fontsize=7,
+                    color="tab:red",
+                    rotation=90,
+                    textcoords="offset points",
+                    xytext=(-3, 6),
+                )
+    axes.set_xticks(np.arange(len(row_labels)), row_labels, rotation=30, ha="right")
+
+
+def plot_report(report, path: Path) -> Path:
+    """Write comparison.png: one panel per metric of `report` (a dlrun.report.Report)."""
+    n = len(report.metrics)
+    figure, panels = plt.subplots(1, n, figsize=(5.5 * n, 4), squeeze=False)
+    for axes, metric in zip(panels[0], report.metrics, strict=True):
+        cells = report.cells[report.cells.metric == metric]
+        if is_numeric_axis(cells, report.cols):
+            plot_lines(axes, cells, report.cols[0])
+        else:
+            plot_bars(axes, cells, report.cols)
+        axes.set_ylabel(metric)
+        axes.set_title(f"{metric} (mean ± std over seeds)", fontsize=10)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(
+                fontsize=8,
+                title=" / ".join(
+                    report.rows if is_numeric_axis(cells, report.cols) else report.cols
+                )
+                or None,
+                title_fontsize=8,
+            )
+        axes.grid(alpha=0.3)
+    figure.tight_layout()
+    write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
+    plt.close(figure)
+    return path

@@ -1,0 +1,105 @@
+"""The sweep as a whole (Hydra callback): a status line while it runs, and at its end the
+comparison table and plot from the run records on disk, and every failure.
+
+Everything is read from the sweep directory, so it works the same whether the jobs ran in this
+process (basic launcher) or in others (joblib, submitit, ray).
+"""
+
+import logging
+import sys
+from pathlib import Path
+from time import perf_counter
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from dlrun.jobs import STOP_FILE
+from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
+
+log = logging.getLogger("dlrun")
+
+
+def count_jobs(config: DictConfig) -> int | None:
+    """The number of jobs of a basic sweep: the product of the sweep lists' lengths."""
+    try:
+        params = [f"{k}={v}" for k, v in (config.hydra.sweeper.get("params") or {}).items()]
+        overrides = OverridesParser.create().parse_overrides(
+            params + list(config.hydra.overrides.task)
+        )
+    except Exception:  # another sweeper's syntax (ranges, intervals): no total known
+        return None
+    total = 1
+    for override in overrides:
+        if override.is_sweep_override():
+            if not override.is_discrete_sweep():
+                return None
+            total *= len(list(override.sweep_string_iterator()))
+    return total
+
+
+def sweep_counts(sweep_dir: Path) -> dict[str, int]:
+    """Finished run records by status; jobs started (a .hydra folder) without one are running."""
+    counts: dict[str, int] = {}
+    for directory in find_run_dirs([sweep_dir]):
+        status = load_run(directory).status
+        counts[status] = counts.get(status, 0) + 1
+    started = sum(1 for _ in sweep_dir.glob("*/.hydra"))
+    finished_jobs = {d if (d / ".hydra").is_dir() else d.parent for d in find_run_dirs([sweep_dir])}
+    counts["running"] = max(0, started - len(finished_jobs))
+    return counts
+
+
+def status_line(counts: dict[str, int], total: int | None, elapsed_s: float) -> str:
+    """sweep: 3/8 done, 1 failed, 0 diverged, 1 running, ~12 s left"""
+    done = sum(n for status, n in counts.items() if status != "running")
+    parts = [f"sweep: {done}/{total if total else '?'} done"]
+    parts += [f"{counts.get(s, 0)} {s}" for s in ("failed", "diverged", "running")]
+    if total and done:
+        left = elapsed_s / done * max(0, total - done)
+        parts.append(f"~{left:.0f} s left")
+    return ", ".join(parts)
+
+
+class SweepCallback(Callback):
+    """Configured in conf/config.yaml under hydra.callbacks."""
+
+    def __init__(self) -> None:
+        self.started = perf_counter()
+        self.total: int | None = None
+        self.sweep_dir: Path | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        self.started = perf_counter()
+        self.sweep_dir = Path(str(config.hydra.sweep.dir))
+        self.total = count_jobs(config)
+        (self.sweep_dir / STOP_FILE).unlink(missing_ok=True)  # from an earlier, resumed sweep
+
+    def on_job_end(self, config: DictConfig, job_return, **kwargs) -> None:
+        if self.sweep_dir is None:  # a single run, or a job in another process
+            return
+        counts = sweep_counts(self.sweep_dir)
+        log.info(status_line(counts, self.total, perf_counter() - self.started))
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        spec = OmegaConf.to_container(config.report) if "report" in config else {}
+        report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), spec.get("metrics"))
+        if not report.runs:
+            log.warning(f"sweep: no run records in {sweep_dir}")
+            return
+        print_report(report)
+        written = write_report(report, sweep_dir)
+        log.info(f"sweep: wrote {', '.join(path.name for path in written)} to {sweep_dir}")
+        if report.failures:
+            log.warning(
+                f"sweep: {len(report.failures)} of {len(report.runs)} runs did not "
+                "complete (listed above)"
+            )
+        stop = sweep_dir / STOP_FILE
+        if stop.is_file():
+            print(
+                f"dlrun: sweep stopped (on_error=fail_fast): {stop.read_text().strip()}",
+                file=sys.stderr,
+            )
+            sys.exit(1)

@@ -1,0 +1,100 @@
+"""Comparison tables from run records on disk (dlrun.report), against numpy's mean and std."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from dlrun.report import build_report, main, write_report
+
+MODELS, SEQ_LENS, SEEDS = ("lstm", "rnn"), (10, 100), (0, 1, 2)
+
+
+def write_run(directory: Path, overrides: list[str], status: str, metrics: dict, **extra) -> None:
+    (directory / ".hydra").mkdir(parents=True)
+    (directory / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    summary = {"status": status, "metrics": metrics, **extra}
+    (directory / "summary.json").write_text(json.dumps(summary))
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    """A fake sweep: models × seq_len × seeds, rnn at 100 diverged once and lstm at 100 failed."""
+    rng = np.random.default_rng(0)
+    values, job = {}, 0
+    for model in MODELS:
+        for seq_len in SEQ_LENS:
+            for seed in SEEDS:
+                acc = float(rng.uniform(0.5, 1.0))
+                status = "completed"
+                if (model, seq_len, seed) == ("rnn", 100, 1):
+                    status, acc = "diverged", None
+                if model == "lstm" and seq_len == 100:
+                    status, acc = "failed", None
+                overrides = [f"model={model}", f"seq_len={seq_len}", f"seed={seed}"]
+                metrics = {} if acc is None else {"val/acc": acc, "val/loss": 1 - acc}
+                error = "RuntimeError: out of memory" if status == "failed" else None
+                write_run(tmp_path / str(job), overrides, status, metrics, seed=seed, error=error)
+                if acc is not None:
+                    values.setdefault((model, seq_len), []).append(acc)
+                job += 1
+    return tmp_path, values
+
+
+def test_cells_are_mean_and_std_over_seeds(sweep):
+    sweep_dir, values = sweep
+    report = build_report([sweep_dir])
+    assert report.rows == ["model"] and report.cols == ["seq_len"]
+    assert report.metrics == ["val/acc"]
+    cells = report.cells.set_index(["model", "seq_len"])
+    for (model, seq_len), accs in values.items():
+        assert cells.loc[(model, seq_len), "mean"] == pytest.approx(np.mean(accs))
+        assert cells.loc[(model, seq_len), "std"] == pytest.approx(np.std(accs, ddof=1))
+        assert cells.loc[(model, seq_len), "n"] == len(accs)
+
+
+def test_failed_and_diverged_cells_are_marked_not_dropped(sweep):
+    sweep_dir, _ = sweep
+    report = build_report([sweep_dir])
+    table = report.table()
+    assert list(table.index) == ["lstm", "rnn"] and list(table.columns) == ["10", "100"]
+    assert table.loc["lstm", "100"] == "failed"
+    assert table.loc["rnn", "100"].endswith("[1 diverged]")
+    assert {run.status for run in report.failures} == {"failed", "diverged"}
+    assert len(report.failures) == 4  # three failed seeds and one diverged
+
+
+def test_rows_and_cols_can_be_swapped_and_metrics_chosen(sweep):
+    sweep_dir, values = sweep
+    report = build_report([sweep_dir], rows=["seq_len"], cols=["model"], metrics=["val/loss"])
+    table = report.table()
+    assert list(table.index) == ["10", "100"] and list(table.columns) == ["lstm", "rnn"]
+    loss = 1 - np.array(values[("rnn", 10)])
+    assert table.loc["10", "rnn"] == f"{loss.mean():.4g} ± {loss.std(ddof=1):.4g}"
+
+
+def test_written_files_and_partial_sweeps(sweep, tmp_path_factory):
+    sweep_dir, values = sweep
+    out = tmp_path_factory.mktemp("out")
+    # a partial sweep: only the first three jobs' directories
+    report = build_report([sweep_dir / "0", sweep_dir / "1", sweep_dir / "2"])
+    assert report.rows == [] and len(report.cells) == 1
+    assert report.cells["n"].iloc[0] == 3
+    paths = write_report(build_report([sweep_dir]), out)
+    assert [p.name for p in paths] == ["comparison.csv", "comparison.md", "comparison.png"]
+    text = (out / "comparison.md").read_text()
+    assert "| model \\ seq_len | 10 | 100 |" in text and "failed" in text
+    assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_dlrun_report_command(sweep, tmp_path_factory, capsys):
+    sweep_dir, _ = sweep
+    out = tmp_path_factory.mktemp("cli")
+    assert (
+        main([str(sweep_dir), "--rows", "seq_len", "--metric", "val/loss", "--out", str(out)]) == 0
+    )
+    assert "val/loss" in (out / "comparison.md").read_text()
+    assert main([str(sweep_dir / "missing")]) == 2
+    assert "no such directory" in capsys.readouterr().err

@@ -1,0 +1,56 @@
+"""Sweeps through the `dlrun --multirun` command: failures as results, fail_fast, resume."""
+
+import json
+
+import pandas as pd
+
+from tests.conftest import run_cli
+
+# 4 jobs: (0.01, 200) completes, (1e3, 200) diverges, both n_samples=2 jobs fail (InputError)
+SWEEP = [
+    "--multirun",
+    "model=linear",
+    "dataset=synthetic_regression",
+    "optimizer.lr=0.01,1e3",
+    "dataset.n_samples=200,2",
+    "trainer.max_epochs=2",
+]
+
+
+def statuses(sweep_dir) -> dict[str, str]:
+    found = {}
+    for path in sweep_dir.glob("*/summary.json"):
+        found[path.parent.name] = json.loads(path.read_text())["status"]
+    return found
+
+
+def test_failed_and_diverged_jobs_are_in_the_table(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    result = run_cli(*SWEEP, f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert statuses(sweep_dir) == {"0": "completed", "1": "failed", "2": "diverged", "3": "failed"}
+    cells = pd.read_csv(sweep_dir / "comparison.csv").set_index(
+        ["optimizer.lr", "dataset.n_samples"]
+    )
+    assert cells.loc[(0.01, 200), "n"] == 1
+    assert cells.loc[(1000.0, 200), "n_diverged"] == 1
+    assert cells.loc[(0.01, 2), "cell"] == "failed"
+    text = (sweep_dir / "comparison.md").read_text()
+    assert text.count("- failed:") == 2 and text.count("- diverged:") == 1
+    assert "n_samples=2" in result.stderr  # every failure is reported, not only the first
+
+
+def test_fail_fast_stops_and_resume_reruns_only_what_is_missing(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    result = run_cli(*SWEEP, "on_error=fail_fast", f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "on_error=fail_fast" in result.stderr
+    assert statuses(sweep_dir) == {"0": "completed", "1": "failed"}  # jobs 2 and 3 never ran
+    first = (sweep_dir / "0" / "summary.json").read_text()
+
+    result = run_cli(*SWEEP, f"resume={sweep_dir}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "skipped (completed in" in result.stderr + result.stdout
+    assert (sweep_dir / "0" / "summary.json").read_text() == first  # not trained again
+    assert statuses(sweep_dir) == {"0": "completed", "1": "failed", "2": "diverged", "3": "failed"}
+    assert (sweep_dir / "comparison.md").is_file()
