@@ -28,14 +28,26 @@ from dlrun.run import run_experiment  # noqa: E402
 
 CASES = {
     "mlp on digits, mini-batch 32": (
-        ["model=mlp", "dataset=digits", "optimizer=sgd", "trainer.batch_size=32",
-         "trainer.max_epochs=30", "trainer.eval_every=30"],
+        [
+            "model=mlp",
+            "dataset=digits",
+            "optimizer=sgd",
+            "trainer.batch_size=32",
+            "trainer.max_epochs=30",
+            "trainer.eval_every=30",
+        ],
         lambda: nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)),
         F.cross_entropy,
     ),
     "logistic on breast_cancer, full batch": (
-        ["model=logistic", "dataset=breast_cancer", "optimizer=sgd", "trainer=full_batch",
-         "trainer.max_epochs=3000", "trainer.eval_every=3000"],
+        [
+            "model=logistic",
+            "dataset=breast_cancer",
+            "optimizer=sgd",
+            "trainer=full_batch",
+            "trainer.max_epochs=3000",
+            "trainer.eval_every=3000",
+        ],
         lambda: nn.Linear(30, 1),
         lambda eta, y: F.binary_cross_entropy_with_logits(eta.squeeze(-1), y),
     ),
@@ -55,8 +67,10 @@ def plain_loop(make_model, loss_fn, X, y, batch_size, epochs, lr, seed) -> tuple
             batches = [(X, y)]
         else:
             order = torch.randperm(n, generator=generator)
-            batches = ((X[order[i : i + batch_size]], y[order[i : i + batch_size]])
-                       for i in range(0, n, batch_size))
+            batches = (
+                (X[order[i : i + batch_size]], y[order[i : i + batch_size]])
+                for i in range(0, n, batch_size)
+            )
         for xb, yb in batches:
             optimizer.zero_grad()
             loss = loss_fn(model(xb), yb)
@@ -83,12 +97,22 @@ def main() -> None:
                 summary = run_experiment(cfg, Path(run_dir), names, "benchmark", RunConsole(False))
             dlrun_rates.append(summary["steps"] / summary["train_time_s"])
             torch.set_num_threads(args.threads)
-            seconds, steps = plain_loop(make_model, loss_fn, data.train.X, data.train.y, batch_size,
-                                        cfg.trainer.max_epochs, cfg.optimizer.lr, repeat)
+            seconds, steps = plain_loop(
+                make_model,
+                loss_fn,
+                data.train.X,
+                data.train.y,
+                batch_size,
+                cfg.trainer.max_epochs,
+                cfg.optimizer.lr,
+                repeat,
+            )
             plain_rates.append(steps / seconds)
         dlrun_rate, plain_rate = statistics.median(dlrun_rates), statistics.median(plain_rates)
-        print(f"{name}: dlrun {dlrun_rate:,.0f} steps/s, plain loop {plain_rate:,.0f} steps/s, "
-              f"ratio {dlrun_rate / plain_rate:.2f}x  (steps per run: {summary['steps']})")
+        print(
+            f"{name}: dlrun {dlrun_rate:,.0f} steps/s, plain loop {plain_rate:,.0f} steps/s, "
+            f"ratio {dlrun_rate / plain_rate:.2f}x  (steps per run: {summary['steps']})"
+        )
 
 
 if __name__ == "__main__":

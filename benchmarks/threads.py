@@ -32,17 +32,36 @@ class LastStep(nn.Module):
 def cases():
     """(name, model, X, y, sequence length) of increasing step size."""
     generator = torch.Generator().manual_seed(0)
-    yield ("logistic, full batch 455x30", nn.Linear(30, 1), torch.randn(455, 30, generator=generator),
-           torch.randn(455, 1, generator=generator), 1)
-    yield ("mlp [64] on 64 features, batch 32",
-           nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)),
-           torch.randn(32, 64, generator=generator), torch.randn(32, 10, generator=generator), 1)
-    yield ("mlp [256,256], batch 256",
-           nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                         nn.Linear(256, 10)),
-           torch.randn(256, 64, generator=generator), torch.randn(256, 10, generator=generator), 1)
-    yield ("lstm 64 units, T=200, batch 32", LastStep(64),
-           torch.randn(32, 200, 1, generator=generator), torch.randn(32, 1, generator=generator), 200)
+    yield (
+        "logistic, full batch 455x30",
+        nn.Linear(30, 1),
+        torch.randn(455, 30, generator=generator),
+        torch.randn(455, 1, generator=generator),
+        1,
+    )
+    yield (
+        "mlp [64] on 64 features, batch 32",
+        nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)),
+        torch.randn(32, 64, generator=generator),
+        torch.randn(32, 10, generator=generator),
+        1,
+    )
+    yield (
+        "mlp [256,256], batch 256",
+        nn.Sequential(
+            nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+        ),
+        torch.randn(256, 64, generator=generator),
+        torch.randn(256, 10, generator=generator),
+        1,
+    )
+    yield (
+        "lstm 64 units, T=200, batch 32",
+        LastStep(64),
+        torch.randn(32, 200, 1, generator=generator),
+        torch.randn(32, 1, generator=generator),
+        200,
+    )
 
 
 def steps_per_second(model, X, y, threads: int, seconds: float) -> float:
@@ -67,10 +86,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     args = parser.parse_args()
     default = TORCH_DEFAULT_THREADS
-    print(f"torch {torch.__version__}; torch's default threads here: {default}; "
-          f"dlrun's small-step threshold: {SMALL_STEP_WORK:.0e}")
-    print("case | work per step | machine | 1 thread steps/s | "
-          f"{default} threads steps/s | 1 thread / {default} threads")
+    print(
+        f"torch {torch.__version__}; torch's default threads here: {default}; "
+        f"dlrun's small-step threshold: {SMALL_STEP_WORK:.0e}"
+    )
+    print(
+        "case | work per step | machine | 1 thread steps/s | "
+        f"{default} threads steps/s | 1 thread / {default} threads"
+    )
     for name, model, X, y, seq_len in cases():
         work = sum(p.numel() for p in model.parameters()) * len(X) * seq_len
         for load in ("quiet", "one core busy"):

@@ -5,7 +5,6 @@ import json
 import pandas as pd
 import pytest
 import torch
-
 from conftest import run_cli, run_dirs
 
 QUICK = ("trainer.max_epochs=2",)
@@ -24,8 +23,16 @@ def test_default_run_writes_the_whole_run_record(dlrun_main, tmp_path):
     assert summary["n_params"] == 64 * 64 + 64 + 64 * 10 + 10
     assert set(summary["versions"]) == {"dlrun", "torch", "python"}
     metrics = pd.read_csv(run_dir / "metrics.csv")
-    assert list(metrics.columns) == ["epoch", "step", "split", "loss", "acc", "grad_norm", "lr",
-                                     "elapsed_s"]
+    assert list(metrics.columns) == [
+        "epoch",
+        "step",
+        "split",
+        "loss",
+        "acc",
+        "grad_norm",
+        "lr",
+        "elapsed_s",
+    ]
     assert metrics["split"].tolist() == ["train", "val", "test"] * 2
     last = metrics[metrics["epoch"] == 2].set_index("split")
     assert summary["metrics"]["val/acc"] == pytest.approx(last.loc["val", "acc"])
@@ -98,7 +105,9 @@ def test_bad_values_get_one_line_and_exit_2(dlrun_main, tmp_path, override, expe
         ("device=tpu", "expected one of [auto, cpu, cuda]"),
     ],
 )
-def test_config_that_does_not_compose_is_refused_before_any_run(dlrun_main, tmp_path, override, expected):
+def test_config_that_does_not_compose_is_refused_before_any_run(
+    dlrun_main, tmp_path, override, expected
+):
     code, out, err = dlrun_main(override)
     assert code == 1 and expected in err and "Traceback" not in err
     assert not (tmp_path / "outputs").exists()

@@ -1,10 +1,10 @@
 """Every option of every config group composes and passes its schema; every model trains."""
 
 import pytest
+from conftest import compose_config
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from conftest import compose_config
 from dlrun.build import check_config, datasets_of_kind
 from dlrun.paths import config_dir
 
@@ -41,7 +41,10 @@ def dataset_for(model: str) -> list[str]:
 @pytest.mark.parametrize("model", options("model"))
 def test_every_model_trains_two_steps_on_data_it_fits(run_dlrun, model):
     summary, run_dir = run_dlrun(
-        f"model={model}", *dataset_for(model), "trainer.max_steps=2", "trainer.batch_size=16",
+        f"model={model}",
+        *dataset_for(model),
+        "trainer.max_steps=2",
+        "trainer.batch_size=16",
         "seq_len=8",
     )
     cfg, _ = compose_config(f"model={model}")

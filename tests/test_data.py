@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from conftest import run_dirs
+
 from dlrun.data.bundled import Bundled
 from dlrun.data.files import CsvFile
 from dlrun.data.splits import infer_task, prepare
@@ -22,8 +22,13 @@ def visits_csv(path, rows: int = 60, seed: int = 0):
 
 def test_poisson_on_a_users_csv_end_to_end(dlrun_main, tmp_path):
     visits_csv(tmp_path / "visits.csv")
-    code, out, err = dlrun_main("model=poisson", "dataset=csv", "dataset.path=visits.csv",
-                                "dataset.target=visits", "trainer.max_epochs=3")
+    code, out, err = dlrun_main(
+        "model=poisson",
+        "dataset=csv",
+        "dataset.path=visits.csv",
+        "dataset.target=visits",
+        "trainer.max_epochs=3",
+    )
     assert code == 0, err
     (run_dir,) = run_dirs(tmp_path / "outputs")
     terms = pd.read_csv(run_dir / "coefficients.csv")["term"].tolist()
@@ -36,21 +41,36 @@ def test_poisson_on_a_users_csv_end_to_end(dlrun_main, tmp_path):
     [
         ("", "the file is empty"),
         ("age,visits\n", "has a header but no data rows"),
-        ("age,count\n1,2\n", "dataset.target='visits' is not a column of bad.csv; its columns are: age, count"),
-        ("age,visits\n1,2\n3,4\nabc,5\n", "column 'age' has the non-numeric value 'abc' in data row 3 (line 4"),
+        (
+            "age,count\n1,2\n",
+            "dataset.target='visits' is not a column of bad.csv; its columns are: age, count",
+        ),
+        (
+            "age,visits\n1,2\n3,4\nabc,5\n",
+            "column 'age' has the non-numeric value 'abc' in data row 3 (line 4",
+        ),
         ("age,visits\n1,2\n,4\n", "column 'age' has a missing value (NaN) in data row 2 (line 3"),
         ("age,visits\n1,2\n2,-1\n3,0\n", "model=poisson needs counts >= 0; the target has -1"),
         ("age,visits\n1,2.5\n2,1\n3,0\n", "model=poisson needs whole-number counts"),
     ],
 )
-def test_bad_csv_files_get_a_clear_message_and_no_run_record(dlrun_main, tmp_path, content, expected):
+def test_bad_csv_files_get_a_clear_message_and_no_run_record(
+    dlrun_main, tmp_path, content, expected
+):
     (tmp_path / "bad.csv").write_text(content)
-    code, _, err = dlrun_main("model=poisson", "dataset=csv", "dataset.path=bad.csv",
-                              "dataset.target=visits")
+    code, _, err = dlrun_main(
+        "model=poisson", "dataset=csv", "dataset.path=bad.csv", "dataset.target=visits"
+    )
     assert code == 2 and expected in err, err
     (run_dir,) = run_dirs(tmp_path / "outputs")
     written = {p.name for p in run_dir.iterdir()}
-    assert not written & {"metrics.csv", "steps.csv", "summary.json", "checkpoint.pt", "coefficients.csv"}
+    assert not written & {
+        "metrics.csv",
+        "steps.csv",
+        "summary.json",
+        "checkpoint.pt",
+        "coefficients.csv",
+    }
     assert not [name for name in written if name.endswith(".tmp")]
 
 
@@ -58,16 +78,25 @@ def test_missing_file_and_non_binary_target(dlrun_main, tmp_path):
     code, _, err = dlrun_main("dataset=csv", "dataset.path=nowhere.csv", "dataset.target=y")
     assert code == 2 and "dataset.path='nowhere.csv': no such CSV file" in err
     visits_csv(tmp_path / "visits.csv")
-    code, _, err = dlrun_main("model=logistic", "dataset=csv", "dataset.path=visits.csv",
-                              "dataset.target=visits")
+    code, _, err = dlrun_main(
+        "model=logistic", "dataset=csv", "dataset.path=visits.csv", "dataset.target=visits"
+    )
     assert code == 2 and "model=logistic needs a binary target with exactly two values" in err
 
 
 def test_npz_with_a_fixed_test_split(dlrun_main, tmp_path):
     rng = np.random.default_rng(0)
     X, X_test = rng.normal(size=(80, 3)), rng.normal(size=(20, 3))
-    np.savez(tmp_path / "d.npz", X=X, y=X @ [1.0, 2.0, 3.0], X_test=X_test, y_test=X_test @ [1.0, 2.0, 3.0])
-    code, _, err = dlrun_main("model=linear", "dataset=npz", "dataset.path=d.npz", "trainer.max_epochs=2")
+    np.savez(
+        tmp_path / "d.npz",
+        X=X,
+        y=X @ [1.0, 2.0, 3.0],
+        X_test=X_test,
+        y_test=X_test @ [1.0, 2.0, 3.0],
+    )
+    code, _, err = dlrun_main(
+        "model=linear", "dataset=npz", "dataset.path=d.npz", "trainer.max_epochs=2"
+    )
     assert code == 0, err
     (run_dir,) = run_dirs(tmp_path / "outputs")
     import json
@@ -88,7 +117,7 @@ def test_standardisation_is_fitted_on_the_training_split_only():
     assert data.splits["test"].X.mean(0).abs().max() > 1e-3  # test data are not re-centred
     raw = source.load(0).X
     order = np.random.default_rng(0).permutation(len(raw))
-    train_rows = raw[order[round(0.2 * 442) + round(0.2 * 442):]]
+    train_rows = raw[order[round(0.2 * 442) + round(0.2 * 442) :]]
     np.testing.assert_allclose(data.mean, train_rows.mean(0))
 
 
@@ -101,8 +130,13 @@ def test_zero_test_and_val_fractions_train_on_every_row():
 
 @pytest.mark.parametrize(
     "y,task",
-    [([0.5, 1.0, 2.0], "regression"), ([0, 1, 1, 0], "binary"), ([0, 1, 2, 5], "multiclass"),
-     (list(range(40)), "count"), ([-3, -1] + list(range(40)), "regression")],
+    [
+        ([0.5, 1.0, 2.0], "regression"),
+        ([0, 1, 1, 0], "binary"),
+        ([0, 1, 2, 5], "multiclass"),
+        (list(range(40)), "count"),
+        ([-3, -1] + list(range(40)), "regression"),
+    ],
 )
 def test_task_inference(y, task):
     assert infer_task(np.asarray(y, dtype=float)) == task

@@ -48,12 +48,24 @@ def test_line_search_fit_matches_maximum_likelihood(run_dlrun, model, task):
     np.testing.assert_allclose(fitted["estimate"].to_numpy(), reference, rtol=1e-4, atol=1e-8)
 
 
-@pytest.mark.parametrize("model,task", [("linear", "regression"), ("logistic", "binary"),
-                                        ("poisson", "count"), ("softmax", "multiclass")])
+@pytest.mark.parametrize(
+    "model,task",
+    [
+        ("linear", "regression"),
+        ("logistic", "binary"),
+        ("poisson", "count"),
+        ("softmax", "multiclass"),
+    ],
+)
 def test_glm_recovers_true_weights(run_dlrun, model, task):
     summary, run_dir = run_dlrun(
-        f"model={model}", f"dataset=synthetic_{task}", "dataset.n_samples=4000",
-        "dataset.noise=0", "optimizer=line_search", "trainer=full_batch", "trainer.max_epochs=200",
+        f"model={model}",
+        f"dataset=synthetic_{task}",
+        "dataset.n_samples=4000",
+        "dataset.noise=0",
+        "optimizer=line_search",
+        "trainer=full_batch",
+        "trainer.max_epochs=200",
     )
     fitted = pd.read_csv(run_dir / "coefficients.csv")
     estimate, truth = fitted["estimate"].to_numpy(), fitted["true"].to_numpy()
@@ -67,7 +79,12 @@ def test_glm_recovers_true_weights(run_dlrun, model, task):
 
 
 def test_coefficients_name_the_input_columns(run_dlrun):
-    _, run_dir = run_dlrun("model=logistic", "dataset=breast_cancer", "optimizer=line_search",
-                           "trainer=full_batch", "trainer.max_epochs=5")
+    _, run_dir = run_dlrun(
+        "model=logistic",
+        "dataset=breast_cancer",
+        "optimizer=line_search",
+        "trainer=full_batch",
+        "trainer.max_epochs=5",
+    )
     terms = pd.read_csv(run_dir / "coefficients.csv")["term"].tolist()
     assert terms[:3] == ["intercept", "mean radius", "mean texture"] and len(terms) == 31

@@ -22,8 +22,9 @@ def test_batches_visit_every_row_once_per_epoch():
 
 
 def test_a_diverging_run_is_a_result(run_dlrun):
-    summary, run_dir = run_dlrun("model=linear", "dataset=diabetes", "optimizer.lr=5",
-                                 "trainer.max_epochs=50")
+    summary, run_dir = run_dlrun(
+        "model=linear", "dataset=diabetes", "optimizer.lr=5", "trainer.max_epochs=50"
+    )
     assert summary["status"] == "diverged"
     assert summary["epochs"] < 50
     metrics = pd.read_csv(run_dir / "metrics.csv")
@@ -52,6 +53,8 @@ def test_count_deviance_and_loss_match_the_poisson_formulas():
 def test_classification_accuracy_and_transfer_functions():
     eta = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
     assert tasks.metrics("multiclass", eta, torch.tensor([0, 1]))["acc"] == 0.5
-    assert tasks.metrics("binary", torch.tensor([-1.0, 2.0]), torch.tensor([0.0, 1.0]))["acc"] == 1.0
+    assert (
+        tasks.metrics("binary", torch.tensor([-1.0, 2.0]), torch.tensor([0.0, 1.0]))["acc"] == 1.0
+    )
     torch.testing.assert_close(tasks.transfer("binary", torch.tensor([0.0])), torch.tensor([0.5]))
     torch.testing.assert_close(tasks.transfer("multiclass", eta).sum(-1), torch.ones(2))

@@ -10,8 +10,10 @@ from dlrun.optim import LineSearch
 def logistic_problem(seed: int = 0):
     generator = torch.Generator().manual_seed(seed)
     X = torch.randn(200, 4, generator=generator, dtype=torch.float64)
-    y = (torch.rand(200, generator=generator, dtype=torch.float64) < torch.sigmoid(X @ torch.tensor(
-        [1.0, -2.0, 0.5, 3.0], dtype=torch.float64))).double()
+    y = (
+        torch.rand(200, generator=generator, dtype=torch.float64)
+        < torch.sigmoid(X @ torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64))
+    ).double()
     torch.manual_seed(seed)
     model = GLM((4,), "binary", None, family="binary").double()
     return model, X, y
@@ -89,9 +91,15 @@ def test_grid_mode_picks_the_best_step_size_of_its_grid(etas):
 
 
 def test_line_search_and_sgd_share_the_train_step(run_dlrun):
-    summary, run_dir = run_dlrun("model=logistic", "dataset=breast_cancer", "optimizer=line_search",
-                                 "optimizer.mode=grid", "trainer=full_batch",
-                                 "trainer.max_epochs=30", "trainer.eval_every=10")
+    summary, run_dir = run_dlrun(
+        "model=logistic",
+        "dataset=breast_cancer",
+        "optimizer=line_search",
+        "optimizer.mode=grid",
+        "trainer=full_batch",
+        "trainer.max_epochs=30",
+        "trainer.eval_every=10",
+    )
     import pandas as pd
 
     steps = pd.read_csv(run_dir / "steps.csv")
