@@ -120,10 +120,22 @@ def check_model_fits(cfg: DictConfig, data: Data, names: dict[str, str]) -> None
         )
 
 
+def model_sizes(model_class: type, data: Data) -> dict:
+    """The data-dependent constructor arguments. Models with `sees_grid = True` (CNN, ResNet)
+    also get `input_kind`, and flattened images (digits) in their image shape."""
+    sizes = {"input_shape": data.input_shape, "task": data.task, "n_classes": data.n_classes}
+    if getattr(model_class, "reads_target_shape", False):  # recurrent: per-step targets
+        sizes["target_shape"] = tuple(data.train.y.shape[1:])
+    if getattr(model_class, "sees_grid", False):
+        if data.image_shape is not None:
+            sizes |= {"input_shape": data.image_shape, "input_kind": "image"}
+        else:
+            sizes |= {"input_kind": data.kind}
+    return sizes
+
+
 def build_model(cfg: DictConfig, data: Data, device: torch.device, dtype: torch.dtype) -> DeepGLM:
-    model = _instantiate(
-        cfg.model, input_shape=data.input_shape, task=data.task, n_classes=data.n_classes
-    )
+    model = _instantiate(cfg.model, **model_sizes(get_class(cfg.model._target_), data))
     return model.to(device=device, dtype=dtype)
 
 

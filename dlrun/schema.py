@@ -91,6 +91,58 @@ class MLPNumpyConfig(MLPConfig):
             require(width > 0, "hidden", list(self.hidden), "every width must be > 0")
 
 
+@dataclass
+class CNNConfig(ModelConfig):
+    _target_: str = "dlrun.models.cnn.CNN"
+    channels: list[int] = field(default_factory=lambda: [16, 32])
+    # an integer for every layer, or a list with one per layer of channels
+    kernel_size: Any = 3
+    stride: Any = 1
+    padding: Any = 1
+    padding_mode: str = "zeros"
+    pool: str = "max"
+    pool_size: int = 2
+    global_pool: str = "none"
+    activation: Activation = Activation.relu
+
+    def __post_init__(self) -> None:
+        require(len(self.channels) > 0, "channels", list(self.channels), "a non-empty list")
+        for key in ("kernel_size", "stride", "padding"):
+            value = getattr(self, key)
+            values = [value] if isinstance(value, int) else list(value)
+            require(all(isinstance(v, int) for v in values) and len(values) in
+                    (1, len(self.channels)), key, value,
+                    "an integer, or a list of one integer per layer of channels")
+        require(self.pool in ("max", "avg", "none"), "pool", self.pool, "max|avg|none")
+        require(self.global_pool in ("max", "avg", "none"), "global_pool", self.global_pool,
+                "max|avg|none")
+        require(self.pool_size >= 1, "pool_size", self.pool_size, "an integer >= 1")
+
+
+@dataclass
+class ResNetConfig(ModelConfig):
+    _target_: str = "dlrun.models.resnet.ResNet"
+    depth: int = 8
+    width: int = 64
+    residual: bool = True
+    form: str = "auto"
+    norm: str = "none"
+    branch_scale: str = "zero"
+    kernel_size: int = 3
+    activation: Activation = Activation.relu
+    init: Init = Init.kaiming
+
+    def __post_init__(self) -> None:
+        require(self.depth >= 1, "depth", self.depth, "an integer >= 1")
+        require(self.width >= 1, "width", self.width, "an integer >= 1")
+        require(self.form in ("auto", "mlp", "conv"), "form", self.form, "auto|mlp|conv")
+        require(self.norm in ("none", "batch", "layer"), "norm", self.norm, "none|batch|layer")
+        require(self.branch_scale in ("zero", "sqrt_depth", "none"), "branch_scale",
+                self.branch_scale, "zero|sqrt_depth|none")
+        require(self.kernel_size >= 1 and self.kernel_size % 2 == 1, "kernel_size",
+                self.kernel_size, "an odd integer >= 1")
+
+
 # ---------------------------------------------------------------- dataset
 
 
@@ -145,6 +197,40 @@ class CsvConfig(DatasetConfig):
 class NpzConfig(DatasetConfig):
     _target_: str = "dlrun.data.files.NpzFile"
     path: str = MISSING
+
+
+@dataclass
+class ShapesConfig(DatasetConfig):
+    _target_: str = "dlrun.data.images.Shapes"
+    n_samples: int = 1000
+    size: int = 16
+    n_classes: int = 4
+    noise: float = 0.1
+    data_seed: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.n_samples >= 4, "n_samples", self.n_samples, "an integer >= 4")
+        require(self.size >= 5, "size", self.size, "an integer >= 5 (the patterns are 5×5)")
+        require(2 <= self.n_classes <= 6, "n_classes", self.n_classes, "2..6")
+        require(self.noise >= 0, "noise", self.noise, "a number >= 0")
+
+
+@dataclass
+class WaveformsConfig(DatasetConfig):
+    _target_: str = "dlrun.data.images.Waveforms"
+    n_samples: int = 1000
+    length: int = 50
+    width: int = 10
+    noise: float = 0.2
+    data_seed: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.n_samples >= 4, "n_samples", self.n_samples, "an integer >= 4")
+        require(self.width >= 4, "width", self.width, "an integer >= 4")
+        require(self.length >= self.width, "length", self.length, f">= width ({self.width})")
+        require(self.noise >= 0, "noise", self.noise, "a number >= 0")
 
 
 # ---------------------------------------------------------------- optimizer
@@ -290,12 +376,20 @@ class DlrunConfig:
 
 
 SCHEMAS: dict[str, dict[str, type]] = {
-    "model": {"glm": GLMConfig, "mlp": MLPConfig, "mlp_numpy": MLPNumpyConfig},
+    "model": {
+        "glm": GLMConfig,
+        "mlp": MLPConfig,
+        "mlp_numpy": MLPNumpyConfig,
+        "cnn": CNNConfig,
+        "resnet": ResNetConfig,
+    },
     "dataset": {
         "bundled": BundledConfig,
         "synthetic": SyntheticConfig,
         "csv": CsvConfig,
         "npz": NpzConfig,
+        "shapes": ShapesConfig,
+        "waveforms": WaveformsConfig,
     },
     "optimizer": {"sgd": SGDConfig, "adam": AdamConfig, "line_search": LineSearchConfig},
     "trainer": {"trainer": TrainerConfig},

@@ -26,6 +26,9 @@ class Table:
     y_test: np.ndarray | None = None
     true_coefficients: dict[str, np.ndarray] | None = None
     class_names: list[str] | None = field(default=None)
+    # tabular rows that are flattened images (digits' 64 pixels): their (H, W) or (C, H, W),
+    # so that convolutional models can see the grid while the others keep named features
+    image_shape: tuple[int, ...] | None = None
 
 
 class Source:

@@ -36,6 +36,8 @@ class Data:
     mean: np.ndarray
     scale: np.ndarray
     true_coefficients: dict[str, np.ndarray] | None
+    # tabular rows that are flattened images: their image shape (see Table.image_shape)
+    image_shape: tuple[int, ...] | None = None
 
     @property
     def train(self) -> Split:
@@ -164,4 +166,5 @@ def prepare(
         mean=mean,
         scale=scale,
         true_coefficients=table.true_coefficients,
+        image_shape=table.image_shape,
     )

@@ -1,0 +1,136 @@
+"""Generated data where position matters and objects move: small patterns at random offsets.
+
+`shapes`: a 5×5 pattern (plus, cross, square, diamond, ...) stamped at a random offset onto an
+empty canvas with Gaussian pixel noise; the label is the pattern, wherever it sits. A model that
+reads pixels by position (an MLP) must learn each pattern at every offset; a convolution learns
+it once. `waveforms`: the same idea in one dimension, a short waveform at a random time.
+"""
+
+import numpy as np
+
+from dlrun.data.base import Source, Table
+
+PATTERN_ROWS = {
+    "plus": ["..#..", "..#..", "#####", "..#..", "..#.."],
+    "cross": ["#...#", ".#.#.", "..#..", ".#.#.", "#...#"],
+    "square": ["#####", "#...#", "#...#", "#...#", "#####"],
+    "diamond": ["..#..", ".#.#.", "#...#", ".#.#.", "..#.."],
+    "corner": ["#####", "#....", "#....", "#....", "#...."],
+    "bar": ["..#..", "..#..", "..#..", "..#..", "..#.."],
+}
+PATTERNS = {
+    name: np.array([[c == "#" for c in row] for row in rows], dtype=np.float64)
+    for name, rows in PATTERN_ROWS.items()
+}
+
+WAVEFORMS = ("sine", "square", "triangle", "spike")
+
+
+def _check(name: str, value: int, low: int) -> None:
+    if value < low:
+        raise ValueError(f"{name}={value!r} is not allowed: an integer >= {low}")
+
+
+def stamp_shapes(
+    n_samples: int, size: int, n_classes: int, noise: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, size, size) of pattern y[i] at a uniformly random offset, plus noise."""
+    rng = np.random.default_rng(seed)
+    patterns = np.stack(list(PATTERNS.values())[:n_classes])  # (K, 5, 5)
+    k = patterns.shape[-1]
+    y = rng.integers(n_classes, size=n_samples)
+    rows, cols = rng.integers(size - k + 1, size=(2, n_samples))
+    X = noise * rng.normal(size=(n_samples, size, size))
+    for i in range(n_samples):
+        X[i, rows[i] : rows[i] + k, cols[i] : cols[i] + k] += patterns[y[i]]
+    return X, y
+
+
+class Shapes(Source):
+    """Small patterns (5×5) at random offsets on a size×size canvas; label = the pattern."""
+
+    kind = "image"
+
+    def __init__(
+        self,
+        n_samples: int = 1000,
+        size: int = 16,
+        n_classes: int = 4,
+        noise: float = 0.1,
+        data_seed: int = 0,
+        **common,
+    ) -> None:
+        super().__init__(**common)
+        _check("n_samples", n_samples, 4)
+        _check("size", size, 5)
+        if not 2 <= n_classes <= len(PATTERNS):
+            raise ValueError(f"n_classes={n_classes!r} is not allowed: 2..{len(PATTERNS)}")
+        if noise < 0:
+            raise ValueError(f"noise={noise!r} is not allowed: a number >= 0")
+        self.n_samples, self.size, self.n_classes = n_samples, size, n_classes
+        self.noise, self.data_seed = noise, data_seed
+
+    def load(self, seed: int) -> Table:
+        X, y = stamp_shapes(self.n_samples, self.size, self.n_classes, self.noise, self.data_seed)
+        names = [f"p{r}_{c}" for r in range(self.size) for c in range(self.size)]
+        classes = list(PATTERNS)[: self.n_classes]
+        return Table(X, y, names, kind="image", task="multiclass", class_names=classes)
+
+
+def draw_waveforms(
+    n_samples: int, length: int, width: int, noise: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signals (N, length): waveform y[i] of `width` steps at a random start, plus noise."""
+    rng = np.random.default_rng(seed)
+    phase = np.arange(width) / width
+    shapes = np.stack(
+        [
+            np.sin(2 * np.pi * phase),
+            np.where(phase < 0.5, 1.0, -1.0),
+            1 - 4 * np.abs(phase - 0.5),
+            np.where(np.abs(phase - 0.5) < 1 / width, 2.0, 0.0),
+        ]
+    )
+    y = rng.integers(len(WAVEFORMS), size=n_samples)
+    starts = rng.integers(length - width + 1, size=n_samples)
+    X = noise * rng.normal(size=(n_samples, length))
+    for i in range(n_samples):
+        X[i, starts[i] : starts[i] + width] += shapes[y[i]]
+    return X, y
+
+
+class Waveforms(Source):
+    """One waveform (sine, square, triangle, spike) of `width` steps at a random time in a
+    noisy signal of `length` steps; label = the waveform. A sequence of one feature."""
+
+    kind = "sequence"
+
+    def __init__(
+        self,
+        n_samples: int = 1000,
+        length: int = 50,
+        width: int = 10,
+        noise: float = 0.2,
+        data_seed: int = 0,
+        **common,
+    ) -> None:
+        super().__init__(**common)
+        _check("n_samples", n_samples, 4)
+        _check("width", width, 4)
+        if length < width:
+            raise ValueError(f"length={length!r} is not allowed: >= width ({width})")
+        if noise < 0:
+            raise ValueError(f"noise={noise!r} is not allowed: a number >= 0")
+        self.n_samples, self.length, self.width = n_samples, length, width
+        self.noise, self.data_seed = noise, data_seed
+
+    def load(self, seed: int) -> Table:
+        X, y = draw_waveforms(self.n_samples, self.length, self.width, self.noise, self.data_seed)
+        return Table(
+            X[:, :, None],
+            y,
+            ["signal"],
+            kind="sequence",
+            task="multiclass",
+            class_names=list(WAVEFORMS),
+        )

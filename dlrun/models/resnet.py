@@ -1,0 +1,144 @@
+"""Residual networks (He et al. 2016) in MLP form for vectors and conv form for grids.
+
+Each block maps h to h + α F(h) with the pre-activation branch (He et al., "Identity
+mappings in deep residual networks", 2016)
+    F(h) = W₂ g(N₂(W₁ g(N₁(h)))),
+where W are linear layers (MLP form) or same-padded convolutions (conv form) of constant
+width and N is the optional normalisation. `residual=false` drops the shortcut, h -> F(h):
+the plain network of the same depth, width and parameter count. α scales the residual branch:
+`zero` initialises W₂ at zero (each block starts as the identity), `sqrt_depth` uses
+α = 1/√depth, `none` α = 1; plain networks take no scaling, their W₂ initialised like the rest.
+"""
+
+import math
+
+from torch import Tensor, nn
+
+from dlrun.models.cnn import CONVS, ToGrid
+from dlrun.models.head import DeepGLM
+from dlrun.models.mlp import ACTIVATIONS, initialize
+
+FORMS = ("auto", "mlp", "conv")
+NORMS = ("none", "batch", "layer")
+BRANCH_SCALES = ("zero", "sqrt_depth", "none")
+INITS = ("default", "xavier", "kaiming", "orthogonal")
+
+
+def make_norm(norm: str, width: int, dims: int) -> nn.Module:
+    """Batch or layer norm over `width` features (dims=0) or channels of a 1-/2-D grid."""
+    if norm == "none":
+        return nn.Identity()
+    if norm == "layer":  # over all of a row's features: LayerNorm, or GroupNorm(1) on grids
+        return nn.LayerNorm(width) if dims == 0 else nn.GroupNorm(1, width)
+    return (nn.BatchNorm1d, nn.BatchNorm1d, nn.BatchNorm2d)[dims](width)
+
+
+class ResidualBlock(nn.Module):
+    """h + α F(h) (residual) or F(h) (plain), F(h) = W₂ g(N₂(W₁ g(N₁(h))))."""
+
+    def __init__(
+        self, make_layer, make_norm, activation: str, residual: bool, scale: float
+    ) -> None:
+        super().__init__()
+        self.norm1, self.layer1 = make_norm(), make_layer()
+        self.norm2, self.layer2 = make_norm(), make_layer()
+        self.activation = ACTIVATIONS[activation]()
+        self.residual, self.scale = residual, scale
+
+    def branch(self, h: Tensor) -> Tensor:
+        a = self.layer1(self.activation(self.norm1(h)))  # (N, width[, grid])
+        return self.layer2(self.activation(self.norm2(a)))
+
+    def forward(self, h: Tensor) -> Tensor:
+        if not self.residual:
+            return self.branch(h)
+        return h + self.scale * self.branch(h)
+
+
+class ResNet(DeepGLM):
+    """stem -> `depth` residual (or plain) blocks of `width` -> g(N(h)) -> [global avg pool]
+    -> the deep-GLM head."""
+
+    accepts = ("tabular", "image", "sequence")
+    sees_grid = True  # dlrun.build passes input_kind and digits' image shape
+
+    def __init__(
+        self,
+        input_shape: tuple[int, ...],
+        task: str,
+        n_classes: int | None,
+        input_kind: str = "tabular",
+        depth: int = 8,
+        width: int = 64,
+        residual: bool = True,
+        form: str = "auto",
+        norm: str = "none",
+        branch_scale: str = "zero",
+        kernel_size: int = 3,
+        activation: str = "relu",
+        init: str = "kaiming",
+    ) -> None:
+        choices = {
+            "form": (form, FORMS),
+            "norm": (norm, NORMS),
+            "init": (init, INITS),
+            "branch_scale": (branch_scale, BRANCH_SCALES),
+            "activation": (activation, tuple(ACTIVATIONS)),
+        }
+        for key, (value, allowed) in choices.items():
+            if value not in allowed:
+                raise ValueError(f"{key}={value!r} is not allowed: {'|'.join(allowed)}")
+        for key, value in (("depth", depth), ("width", width)):
+            if value < 1:
+                raise ValueError(f"{key}={value!r} is not allowed: an integer >= 1")
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size={kernel_size!r} is not allowed: an odd integer >= 1")
+        if form == "auto":
+            form = "mlp" if input_kind == "tabular" else "conv"
+        if form == "conv":
+            grid = ToGrid(input_shape, input_kind)
+            dims = grid.dims
+
+            def make_layer(n_in: int = width) -> nn.Module:
+                return CONVS[dims - 1](n_in, width, kernel_size, padding=kernel_size // 2)
+
+            stem = nn.Sequential(grid, make_layer(grid.shape[0]))
+            pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[dims - 1](1)
+            readout = nn.Sequential(pool, nn.Flatten())
+        else:
+            dims = 0
+
+            def make_layer(n_in: int = width) -> nn.Module:
+                return nn.Linear(n_in, width)
+
+            stem = nn.Sequential(nn.Flatten(), make_layer(math.prod(input_shape)))
+            readout = nn.Identity()
+        scale = 1 / math.sqrt(depth) if residual and branch_scale == "sqrt_depth" else 1.0
+        blocks = [
+            ResidualBlock(
+                make_layer, lambda: make_norm(norm, width, dims), activation, residual, scale
+            )
+            for _ in range(depth)
+        ]
+        final = nn.Sequential(make_norm(norm, width, dims), ACTIVATIONS[activation]())
+        body = nn.Sequential(stem, *blocks, final, readout)
+        super().__init__(body, width, task, n_classes)
+        self.initialize(init, activation, zero_branches=residual and branch_scale == "zero")
+
+    @property
+    def blocks(self) -> list[ResidualBlock]:
+        return [m for m in self.body if isinstance(m, ResidualBlock)]
+
+    @property
+    def first_layer(self) -> nn.Module:
+        return self.body[0][-1]
+
+    def initialize(self, init: str, activation: str, zero_branches: bool) -> None:
+        """Initialise every body layer; with zero_branches each block's W₂ starts at zero."""
+        for module in self.body.modules():
+            if isinstance(module, (nn.Linear, *CONVS)):
+                initialize(module, init, activation)
+        if zero_branches:
+            for block in self.blocks:
+                nn.init.zeros_(block.layer2.weight)
+                nn.init.zeros_(block.layer2.bias)
