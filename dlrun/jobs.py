@@ -17,7 +17,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from dlrun.errors import InputError
-from dlrun.record import SUMMARY_FILE, RunRecord
+from dlrun.record import CHECKPOINT_FILE, SUMMARY_FILE, RunRecord
 from dlrun.run import run_experiment
 
 log = logging.getLogger("dlrun")
@@ -109,8 +109,10 @@ def train_seed(job: Job, seed: int, console) -> dict:
     with open_dict(cfg):
         cfg.seed = seed
     run_dir = job.run_dir(seed)
+    # a single run continues from its checkpoint; a resumed sweep's job from the one it left
+    resume = bool(job.cfg.resume) and (run_dir / CHECKPOINT_FILE).is_file()
     try:
-        return run_experiment(cfg, run_dir, job.names, job.command, console)
+        return run_experiment(cfg, run_dir, job.names, job.command, console, resume=resume)
     except Exception as error:  # KeyboardInterrupt and SystemExit still end the sweep
         if job.sweep_dir is None:
             raise

@@ -14,6 +14,7 @@ from torch import Tensor
 from dlrun import tasks
 from dlrun.data.splits import Data, Split
 from dlrun.models.head import DeepGLM
+from dlrun.resume import rng_state
 from dlrun.schema import TrainerConfig
 
 EVAL_CHUNK_ROWS = 8192
@@ -169,6 +170,7 @@ def fit(
     generator: torch.Generator,
     record,
     console,
+    start=None,
 ) -> FitResult:
     """Train until max_epochs or max_steps, evaluating every `eval_every` epochs.
 
@@ -178,11 +180,15 @@ def fit(
     """
     batches = Batches(data.train, trainer.batch_size, trainer.shuffle, generator)
     steps, train_time, status, metrics = 0, 0.0, "completed", {}
+    epoch = first_epoch = 1
+    if start is not None:  # dlrun.resume.Start: continue after a checkpoint's epoch
+        epoch, steps, train_time = start.epoch, start.steps, start.train_time_s
+        first_epoch = epoch + 1
     log = StepLog()
     started = perf_counter()
     console.start(trainer.max_epochs)
     model.train()
-    for epoch in range(1, trainer.max_epochs + 1):
+    for epoch in range(first_epoch, trainer.max_epochs + 1):
         steps_left = None if trainer.max_steps is None else trainer.max_steps - steps
         tick = perf_counter()
         steps += train_one_epoch(model, batches, optimizer, log, epoch, trainer.clip_grad_norm,
@@ -204,7 +210,8 @@ def fit(
             record.add_evaluation(epoch, steps, metrics, grad_norm, lr, perf_counter() - started)
             console.evaluation(epoch, metrics, grad_norm)
             if not diverged:
-                record.save_checkpoint(model, optimizer, epoch, steps)
+                record.save_checkpoint(model, optimizer, epoch, steps, train_time_s=train_time,
+                                       **rng_state(generator))
         console.advance()
         if diverged:
             status = "diverged"
@@ -213,4 +220,6 @@ def fit(
         if done:
             break
     console.stop()
+    if not metrics:  # resumed from a checkpoint taken after the last epoch
+        metrics = evaluate(model, data.splits)
     return FitResult(status, epoch, steps, train_time, metrics)

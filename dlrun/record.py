@@ -113,13 +113,15 @@ class RunRecord:
         if self.step_frames:
             self.write_csv(STEPS_FILE, pd.concat(self.step_frames, ignore_index=True))
 
-    def save_checkpoint(self, model, optimizer, epoch: int, step: int) -> None:
-        """Model and optimizer state, loadable with torch.load(..., weights_only=True)."""
+    def save_checkpoint(self, model, optimizer, epoch: int, step: int, **resume_state) -> None:
+        """Model and optimizer state, loadable with torch.load(..., weights_only=True);
+        `resume_state` (RNG states, training time) lets dlrun.resume continue the run exactly."""
         state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "epoch": epoch,
             "step": step,
+            **resume_state,
         }
         write_atomically(self.path(CHECKPOINT_FILE), lambda tmp: torch.save(state, tmp))
 

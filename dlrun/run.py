@@ -12,6 +12,7 @@ from dlrun.console import RunConsole, print_table, result_table
 from dlrun.loop import fit
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
+from dlrun.resume import resume_training
 
 
 def describe(cfg: DictConfig, names: dict[str, str], command: str) -> dict:
@@ -40,9 +41,15 @@ def write_coefficients(record: RunRecord, experiment: Experiment) -> None:
 
 
 def run_experiment(
-    cfg: DictConfig, run_dir: Path, names: dict[str, str], command: str, console: RunConsole
+    cfg: DictConfig,
+    run_dir: Path,
+    names: dict[str, str],
+    command: str,
+    console: RunConsole,
+    resume: bool = False,
 ) -> dict:
-    """Train one configuration into run_dir and return its summary (also in summary.json).
+    """Train one configuration into run_dir and return its summary (also in summary.json);
+    `resume` continues from run_dir's last checkpoint (dlrun.resume).
 
     Bad input raises dlrun.errors.InputError before anything is written to run_dir.
     """
@@ -59,10 +66,12 @@ def run_experiment(
         "threads": experiment.threads,
         "rows": {name: len(split) for name, split in experiment.data.splits.items()},
     }
+    start = resume_training(run_dir, experiment, record) if resume else None
+    resumed = {} if start is None else {"start": start}
     try:
         result = fit(
             experiment.model, experiment.data, experiment.optimizer, experiment.trainer,
-            experiment.generator, record, console,
+            experiment.generator, record, console, **resumed,
         )
     except Exception as error:
         record.write_summary(summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"})
