@@ -18,6 +18,10 @@ def check_analyses(analyze: DictConfig, experiment: Experiment) -> None:
             "analyze.hessian=true needs second derivatives, which the numpy backprop does not "
             "compute: use model=mlp (the same network in torch)"
         )
+    if analyze.equivariance:
+        from dlrun.equivariance import check_equivariance
+
+        check_equivariance(experiment.model)
 
 
 def run_analyses(cfg: DictConfig, experiment: Experiment, record: RunRecord) -> dict:
@@ -47,7 +51,20 @@ def run_analyses(cfg: DictConfig, experiment: Experiment, record: RunRecord) -> 
         (record.directory / f"{BACKPROP_CHECK_FILE}.md").write_text(markdown_table(table))
         plot_backprop_check(table, record.directory / f"{BACKPROP_CHECK_FILE}.png")
         results["backprop_check"] = summary
+    # these two return {"metrics": {...}}: flat names that join summary.json's metrics
+    if analyze.equivariance:
+        from dlrun import equivariance
+
+        results = merge_metrics(results, equivariance.analyze(experiment, record))
+    if analyze.layer_gradients:
+        from dlrun import layer_gradients
+
+        results = merge_metrics(results, layer_gradients.analyze(cfg, experiment, record))
     return results
+
+
+def merge_metrics(results: dict, more: dict) -> dict:
+    return results | {"metrics": results.get("metrics", {}) | more.get("metrics", {})}
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

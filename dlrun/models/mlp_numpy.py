@@ -15,6 +15,7 @@ that call the numpy forward and backward, so dlrun's loop, optimizers and run re
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch import Tensor
 
 from dlrun.errors import InputError
@@ -112,11 +113,15 @@ class Head:
         return scale * (self.transfer(Z) - Y)
 
 
-def targets(task: str, y: np.ndarray, n_outputs: int) -> np.ndarray:
-    """Y in column layout: (1, m) values, or one-hot (K, m) for multiclass class indices."""
+def targets(task: str, y: np.ndarray, n_outputs: int, dtype=np.float64) -> np.ndarray:
+    """Y in column layout: (1, m) values, or one-hot (K, m) for multiclass class indices.
+
+    `dtype` is the network's: a float64 Y against float32 weights would send every matmul of
+    the backward pass down numpy's slow mixed-type path.
+    """
     if task != "multiclass":
-        return y.reshape(1, -1)
-    Y = np.zeros((n_outputs, len(y)), dtype=np.float64)
+        return y.reshape(1, -1).astype(dtype, copy=False)
+    Y = np.zeros((n_outputs, len(y)), dtype=dtype)
     Y[y.astype(np.int64), np.arange(len(y))] = 1.0
     return Y
 
@@ -175,7 +180,8 @@ class NumpyLoss(torch.autograd.Function):
     def forward(ctx, model: "MLPNumpy", x: Tensor, y: Tensor, *params: Tensor) -> Tensor:
         net = model.numpy_network()
         X = numpy_view(x).reshape(len(x), -1).T  # (n_0, m)
-        Y = targets(model.task, numpy_view(y), net.linears[-1].W.shape[0])
+        W = net.linears[-1].W
+        Y = targets(model.task, numpy_view(y), W.shape[0], W.dtype)
         Z = net.forward(X)
         ctx.net, ctx.Z, ctx.Y = net, Z, Y
         return x.new_tensor(net.head.loss(Z, Y))
@@ -207,6 +213,21 @@ class NumpyForward(torch.autograd.Function):
         return None, None, *MLPNumpy.as_parameter_grads(gradients, 1.0, grad_eta)
 
 
+_blas_threads: list[int] = []  # the thread count numpy's BLAS was last limited to
+
+
+def match_blas_threads() -> None:
+    """Give numpy's BLAS torch's intra-op thread count (dlrun's `threads`), as torch gets it.
+
+    Left alone, OpenBLAS starts a thread per core; on a busy machine those threads wait on each
+    other and a small matmul takes 50× longer (benchmarks/mlp_numpy.py).
+    """
+    threads = torch.get_num_threads()
+    if _blas_threads != [threads]:
+        threadpool_limits(limits=threads, user_api="blas")
+        _blas_threads[:] = [threads]
+
+
 class MLPNumpy(MLP):
     """model=mlp_numpy: the same MLP as `mlp` (same parameters and state_dict keys), computed
     in numpy with hand-written backpropagation. CPU only; first derivatives only."""
@@ -235,6 +256,7 @@ class MLPNumpy(MLP):
 
     def numpy_network(self) -> NumpyMLP:
         """A NumpyMLP over this module's parameters (shared memory: updates show in both)."""
+        match_blas_threads()
         for p in self.ordered_parameters():
             if p.device.type != "cpu":
                 raise InputError("model=mlp_numpy computes in numpy on the CPU: use device=cpu")

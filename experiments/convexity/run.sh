@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Reproduces experiments/convexity/: each GLM and an MLP on that GLM's synthetic data, fitted by
+# full-batch line search in float64, Hessian spectrum at the fitted and at random weights.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=outputs/convexity
+rm -rf "$out"
+for pair in linear:synthetic_regression logistic:synthetic_binary poisson:synthetic_count \
+            softmax:synthetic_multiclass; do
+  model=${pair%%:*} dataset=${pair##*:}
+  dlrun -m experiment=convexity model=$model,mlp dataset=$dataset hydra.sweep.dir=$out/$dataset
+done
+python experiments/convexity/tabulate.py "$out" experiments/convexity
