@@ -223,3 +223,28 @@ def fit(
     if not metrics:  # resumed from a checkpoint taken after the last epoch
         metrics = evaluate(model, data.splits)
     return FitResult(status, epoch, steps, train_time, metrics)
+
+
+def fit_closed_form(
+    model: DeepGLM,
+    data: Data,
+    optimizer: torch.optim.Optimizer,
+    trainer: TrainerConfig,
+    generator: torch.Generator,
+    record,
+    console,
+    start=None,
+) -> FitResult:
+    """Fit a model whose training is one solve (`model.fit_readout`, e.g. the ESN's ridge
+    readout) instead of optimizer steps; the same arguments and result as `fit` (a resumed
+    run solves again: the solve is deterministic)."""
+    started = perf_counter()
+    model.fit_readout(data.train.X, data.train.y)
+    train_time = perf_counter() - started
+    metrics = evaluate(model, data.splits)
+    status = "completed" if is_finite(metrics) else "diverged"
+    record.add_evaluation(0, 0, metrics, math.nan, 0.0, perf_counter() - started)
+    console.evaluation(0, metrics, math.nan)
+    if status == "completed":
+        record.save_checkpoint(model, optimizer, 0, 0)
+    return FitResult(status, 0, 0, train_time, metrics)

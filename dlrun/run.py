@@ -9,7 +9,8 @@ from omegaconf import DictConfig
 from dlrun.analyze import check_analyses, run_analyses
 from dlrun.build import Experiment, build
 from dlrun.console import RunConsole, print_table, result_table
-from dlrun.loop import fit
+from dlrun.diagnostics import GRAD_NORMS_FILE, GradientWatch
+from dlrun.loop import fit, fit_closed_form
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
 from dlrun.resume import resume_training
@@ -66,13 +67,21 @@ def run_experiment(
         "threads": experiment.threads,
         "rows": {name: len(split) for name, split in experiment.data.splits.items()},
     }
+    # recurrent models: ‖∂L/∂h_t‖ and the spectrum of W before and after training
+    watch = GradientWatch.of(experiment.model, experiment.data)
+    train = fit_closed_form if getattr(experiment.model, "closed_form", False) else fit
     start = resume_training(run_dir, experiment, record) if resume else None
     resumed = {} if start is None else {"start": start}
     try:
-        result = fit(
+        if watch:
+            watch.measure("init")
+        result = train(
             experiment.model, experiment.data, experiment.optimizer, experiment.trainer,
             experiment.generator, record, console, **resumed,
         )
+        if watch:
+            watch.measure("end")
+            record.write_csv(GRAD_NORMS_FILE, watch.table())
     except Exception as error:
         record.write_summary(summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"})
         raise

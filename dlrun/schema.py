@@ -143,6 +143,74 @@ class ResNetConfig(ModelConfig):
                 self.kernel_size, "an odd integer >= 1")
 
 
+@dataclass
+class RNNConfig(ModelConfig):
+    _target_: str = "dlrun.models.recurrent.RNN"
+    hidden_size: int = 64
+    # tanh | relu | linear
+    activation: str = "tanh"
+    # gaussian | orthogonal | identity, scaled to spectral_radius
+    init: str = "orthogonal"
+    spectral_radius: float = 1.0
+    leak: float = 0.0
+    learn_leak: bool = False
+    skip: int | None = None
+    remove_one_step: bool = False
+    grad_reg: float = 0.0
+
+    def __post_init__(self) -> None:
+        require(self.hidden_size >= 1, "hidden_size", self.hidden_size, "an integer >= 1")
+        require(self.activation in ("tanh", "relu", "linear"), "activation", self.activation,
+                "tanh|relu|linear")
+        require(self.init in ("gaussian", "orthogonal", "identity"), "init", self.init,
+                "gaussian|orthogonal|identity")
+        require(self.spectral_radius >= 0, "spectral_radius", self.spectral_radius, ">= 0")
+        require(0 <= self.leak < 1, "leak", self.leak, "0 <= α < 1")
+        require(self.skip is None or self.skip >= 2, "skip", self.skip, "null or an integer >= 2")
+        require(not self.remove_one_step or self.skip is not None, "remove_one_step",
+                self.remove_one_step, "true only with skip=k (the k-step connection that stays)")
+        require(self.grad_reg >= 0, "grad_reg", self.grad_reg, "a weight >= 0")
+
+
+@dataclass
+class GatedConfig(ModelConfig):
+    _target_: str = "dlrun.models.recurrent.GRU"
+    hidden_size: int = 64
+    num_layers: int = 1
+
+    def __post_init__(self) -> None:
+        require(self.hidden_size >= 1, "hidden_size", self.hidden_size, "an integer >= 1")
+        require(self.num_layers >= 1, "num_layers", self.num_layers, "an integer >= 1")
+
+
+@dataclass
+class LSTMConfig(GatedConfig):
+    _target_: str = "dlrun.models.recurrent.LSTM"
+    forget_bias: float = 1.0
+
+
+@dataclass
+class ESNConfig(ModelConfig):
+    _target_: str = "dlrun.models.esn.ESN"
+    reservoir_size: int = 200
+    spectral_radius: float = 0.9
+    input_scaling: float = 1.0
+    sparsity: float = 0.9
+    leak_rate: float = 1.0
+    # ridge (closed form) | sgd (the configured optimizer)
+    readout: str = "ridge"
+    ridge: float = 1e-6
+
+    def __post_init__(self) -> None:
+        require(self.reservoir_size >= 1, "reservoir_size", self.reservoir_size, "an integer >= 1")
+        require(self.spectral_radius >= 0, "spectral_radius", self.spectral_radius, ">= 0")
+        require(self.input_scaling >= 0, "input_scaling", self.input_scaling, ">= 0")
+        require(0 <= self.sparsity < 1, "sparsity", self.sparsity, "0 <= x < 1")
+        require(0 < self.leak_rate <= 1, "leak_rate", self.leak_rate, "0 < a <= 1")
+        require(self.readout in ("ridge", "sgd"), "readout", self.readout, "ridge|sgd")
+        require(self.ridge >= 0, "ridge", self.ridge, "a penalty >= 0")
+
+
 # ---------------------------------------------------------------- dataset
 
 
@@ -231,6 +299,63 @@ class WaveformsConfig(DatasetConfig):
         require(self.width >= 4, "width", self.width, "an integer >= 4")
         require(self.length >= self.width, "length", self.length, f">= width ({self.width})")
         require(self.noise >= 0, "noise", self.noise, "a number >= 0")
+
+
+@dataclass
+class SequenceConfig(DatasetConfig):
+    _target_: str = "dlrun.data.sequences.Adding"
+    n_samples: int = 2000
+    seq_len: int = 50
+    data_seed: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.n_samples >= 4, "n_samples", self.n_samples, "an integer >= 4")
+        require(self.seq_len >= 1, "seq_len", self.seq_len, "an integer >= 1")
+
+
+@dataclass
+class CopyConfig(SequenceConfig):
+    _target_: str = "dlrun.data.sequences.Copy"
+    n_symbols: int = 8
+    length: int = 10
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.n_symbols >= 1, "n_symbols", self.n_symbols, "an integer >= 1")
+        require(self.length >= 1, "length", self.length, "an integer >= 1")
+
+
+@dataclass
+class MackeyGlassConfig(SequenceConfig):
+    _target_: str = "dlrun.data.sequences.MackeyGlass"
+    horizon: int = 1
+    tau: float = 17.0
+    step: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.horizon >= 1, "horizon", self.horizon, "an integer >= 1")
+        require(self.tau > 0, "tau", self.tau, "a delay > 0")
+        require(self.step > 0, "step", self.step, "a sampling interval > 0")
+
+
+@dataclass
+class SeqDigitsConfig(DatasetConfig):
+    _target_: str = "dlrun.data.sequences.SeqDigits"
+    pixel_by_pixel: bool = False
+
+
+@dataclass
+class SunspotsConfig(DatasetConfig):
+    _target_: str = "dlrun.data.sequences.Sunspots"
+    seq_len: int = 20
+    horizon: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.seq_len >= 1, "seq_len", self.seq_len, "an integer >= 1")
+        require(self.horizon >= 1, "horizon", self.horizon, "an integer >= 1")
 
 
 # ---------------------------------------------------------------- optimizer
@@ -382,6 +507,10 @@ SCHEMAS: dict[str, dict[str, type]] = {
         "mlp_numpy": MLPNumpyConfig,
         "cnn": CNNConfig,
         "resnet": ResNetConfig,
+        "rnn": RNNConfig,
+        "gru": GatedConfig,
+        "lstm": LSTMConfig,
+        "esn": ESNConfig,
     },
     "dataset": {
         "bundled": BundledConfig,
@@ -390,6 +519,11 @@ SCHEMAS: dict[str, dict[str, type]] = {
         "npz": NpzConfig,
         "shapes": ShapesConfig,
         "waveforms": WaveformsConfig,
+        "sequence": SequenceConfig,
+        "copy": CopyConfig,
+        "mackey_glass": MackeyGlassConfig,
+        "seq_digits": SeqDigitsConfig,
+        "sunspots": SunspotsConfig,
     },
     "optimizer": {"sgd": SGDConfig, "adam": AdamConfig, "line_search": LineSearchConfig},
     "trainer": {"trainer": TrainerConfig},
