@@ -94,7 +94,9 @@ def run_experiment(
         "metrics": flatten_metrics(result.metrics),
     }
     write_coefficients(record, experiment)
-    summary |= run_analyses(cfg, experiment, record)
+    analyses = run_analyses(cfg, experiment, record)
+    summary["metrics"] |= analyses.pop("metrics", {})  # flat names, as tables read them
+    summary |= analyses
     record.write_summary(summary)
     title = f"{names.get('model')} on {names.get('dataset')}: {result.status}"
     print_table(title, result_table(result.metrics))

@@ -461,6 +461,10 @@ class AnalyzeConfig:
     lanczos_steps: int = 60
     # numpy backprop vs torch autograd vs finite differences for every activation × head
     backprop_check: bool = False
+    # a cnn's conv/pooled features or an mlp's hidden layer under input shifts (equivariance.csv)
+    equivariance: bool = False
+    # ‖∂L/∂W‖ of every layer at initialisation and at the end (layer_gradients.csv)
+    layer_gradients: bool = False
 
     def __post_init__(self) -> None:
         require(self.hessian_exact_max_params >= 0, "analyze.hessian_exact_max_params",

@@ -2,9 +2,14 @@
 
 import json
 
+import numpy as np
 import pandas as pd
+import pytest
 
-from tests.conftest import run_cli
+from dlrun.console import RunConsole
+from dlrun.jobs import Job, run_job
+from dlrun.report import build_report
+from tests.conftest import compose_config, run_cli, run_config
 
 # 4 jobs: (0.01, 200) completes, (1e3, 200) diverges, both n_samples=2 jobs fail (InputError)
 SWEEP = [
@@ -54,3 +59,22 @@ def test_fail_fast_stops_and_resume_reruns_only_what_is_missing(tmp_path):
     assert (sweep_dir / "0" / "summary.json").read_text() == first  # not trained again
     assert statuses(sweep_dir) == {"0": "completed", "1": "failed", "2": "diverged", "3": "failed"}
     assert (sweep_dir / "comparison.md").is_file()
+
+
+def test_repeats_train_each_seed_and_the_table_averages_them(tmp_path):
+    overrides = ["model=logistic", "dataset=breast_cancer", "trainer.max_epochs=2", "seed=5"]
+    cfg, names = compose_config(*overrides, "repeats=3")
+    job = Job(cfg, tmp_path / "0", names, [*overrides, "repeats=3"], "dlrun", tmp_path)
+    returned = run_job(job, RunConsole(False))
+    records = [
+        json.loads((tmp_path / "0" / f"seed-{s}" / "summary.json").read_text()) for s in (5, 6, 7)
+    ]
+    assert [r["seed"] for r in records] == [5, 6, 7]
+    # each repeat is the run that seed gives on its own
+    alone = run_config(tmp_path / "alone", *overrides[:-1], "seed=6")
+    assert records[1]["metrics"] == alone["metrics"]
+    accs = [r["metrics"]["test/acc"] for r in records]
+    assert returned["metrics"]["test/acc"] == pytest.approx(np.mean(accs))
+    report = build_report([tmp_path / "0"])
+    assert report.rows == [] and report.cells["n"].iloc[0] == 3
+    assert report.cells["std"].iloc[0] == pytest.approx(np.std(accs, ddof=1))
