@@ -85,13 +85,14 @@ class ESN(RecurrentGLM):
 
     def hidden_states(self, x: Tensor, probes: Tensor | None = None) -> Tensor:
         reservoir, a = self.body, self.leak_rate
-        drive = x @ reservoir.U.T + reservoir.b  # (B, T, H)
+        drive = (x @ reservoir.U.T + reservoir.b).unbind(dim=1)  # T × (B, H)
+        probe = None if probes is None else probes.unbind(dim=1)
         h = x.new_zeros(x.shape[0], self.hidden_size)
         states = []
         for t in range(x.shape[1]):
-            h = (1 - a) * h + a * torch.tanh(drive[:, t] + h @ reservoir.W.T)
-            if probes is not None:
-                h = h + probes[:, t]
+            h = (1 - a) * h + a * torch.tanh(drive[t] + h @ reservoir.W.T)
+            if probe is not None:
+                h = h + probe[t]
             states.append(h)
         return torch.stack(states, dim=1)
 

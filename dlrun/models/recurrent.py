@@ -139,7 +139,7 @@ class RNN(RecurrentGLM):
         self.skip_weight = None
         if skip is not None and not remove_one_step:
             self.skip_weight = nn.Parameter(recurrent_init(hidden_size, init, spectral_radius))
-        self.learn_leak = learn_leak
+        self.learn_leak, self.leaky = learn_leak, leak > 0 or learn_leak
         logit = torch.full((hidden_size,), math.log(leak / (1 - leak)) if leak > 0 else -math.inf)
         if learn_leak:  # α = sigmoid(θ) per unit, so that 0 < α < 1 throughout training
             self.leak_logit = nn.Parameter(logit.clamp(min=-10.0))
@@ -170,18 +170,22 @@ class RNN(RecurrentGLM):
         if delayed is not None:
             a = a + delayed @ (self.W if self.remove_one_step else self.skip_weight).T
         candidate = ACTIVATIONS[self.activation](a)
-        alpha = torch.sigmoid(self.leak_logit)  # α = 0 when leak = 0
+        if not self.leaky:
+            return candidate
+        alpha = torch.sigmoid(self.leak_logit)
         return alpha * previous + (1 - alpha) * candidate
 
     def hidden_states(self, x: Tensor, probes: Tensor | None = None) -> Tensor:
-        drive = x @ self.U.T + self.b  # (B, T, H)
+        # unbind once: indexing drive[:, t] would make each step's backward O(T)
+        drive = (x @ self.U.T + self.b).unbind(dim=1)  # T × (B, H)
+        probe = None if probes is None else probes.unbind(dim=1)
         h = x.new_zeros(x.shape[0], self.hidden_size)
         states: list[Tensor] = []
         for t in range(x.shape[1]):
             delayed = states[t - self.skip] if self.skip is not None and t >= self.skip else None
-            h = self.step(drive[:, t], h, delayed)
-            if probes is not None:
-                h = h + probes[:, t]
+            h = self.step(drive[t], h, delayed)
+            if probe is not None:
+                h = h + probe[t]
             states.append(h)
         return torch.stack(states, dim=1)
 
@@ -246,10 +250,11 @@ class Gated(RecurrentGLM):
     def hidden_states(self, x: Tensor, probes: Tensor | None = None) -> Tensor:
         """One fused step at a time, so that a probe can be added to each h⁽ᵗ⁾ (the top layer's)."""
         state, outputs = None, []
+        probe = None if probes is None else probes.unsqueeze(2).unbind(dim=1)  # T × (B, 1, H)
         for t in range(x.shape[1]):
             output, state = self.body(x[:, t : t + 1], state)
-            if probes is not None:
-                output = output + probes[:, t : t + 1]
+            if probe is not None:
+                output = output + probe[t]
                 state = self._with_top(state, output[:, 0])
             outputs.append(output)
         return torch.cat(outputs, dim=1)
