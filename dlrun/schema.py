@@ -265,6 +265,12 @@ class CsvConfig(DatasetConfig):
 class NpzConfig(DatasetConfig):
     _target_: str = "dlrun.data.files.NpzFile"
     path: str = MISSING
+    layout: str = "auto"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.layout in ("auto", "image", "signal"), "layout", self.layout,
+                "auto|image|signal")
 
 
 @dataclass

@@ -208,3 +208,40 @@ def test_waveforms_are_one_feature_sequences():
 def test_cnn_trains_two_steps_on_each_kind_of_data(run_dlrun, overrides):
     summary, _ = run_dlrun("model=cnn", *overrides, "trainer.max_steps=2")
     assert summary["status"] == "completed" and summary["steps"] == 2
+
+
+def test_npz_images_and_channels_first_signals_reach_the_cnn(run_dlrun, tmp_path):
+    from dlrun.errors import InputError
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(2, size=40)
+    np.savez(tmp_path / "images.npz", X=rng.normal(size=(40, 6, 7)), y=y)
+    signals = rng.normal(size=(40, 3, 25))  # (N, C, T)
+    np.savez(tmp_path / "signals.npz", X=signals, y=y)
+    summary, _ = run_dlrun(
+        "model=cnn",
+        "dataset=npz",
+        f"dataset.path={tmp_path}/images.npz",
+        "dataset.layout=image",
+        "model.channels=[4]",
+        "trainer.max_steps=2",
+    )
+    # 2-D conv over 6×7: conv 1→4 (3×3), max-pool to 3×3, head 4·3·3 → 1
+    assert summary["n_params"] == (4 * 9 + 4) + (4 * 3 * 3 + 1)
+    summary, _ = run_dlrun(
+        "model=cnn",
+        "dataset=npz",
+        f"dataset.path={tmp_path}/signals.npz",
+        "dataset.layout=signal",
+        "model.channels=[4]",
+        "trainer.max_steps=2",
+    )
+    # 1-D conv with 3 input channels over 25 steps: conv 3→4 (3), pool to 12, head 4·12 → 1
+    assert summary["n_params"] == (4 * 3 * 3 + 4) + (4 * 12 + 1)
+    from dlrun.data.files import NpzFile
+
+    table = NpzFile(str(tmp_path / "signals.npz"), layout="signal").load(0)
+    np.testing.assert_array_equal(table.X[5, :, 2], signals[5, 2])  # channel 2 over time
+    np.savez(tmp_path / "flat.npz", X=rng.normal(size=(40, 5)), y=y)
+    with pytest.raises(InputError, match=r"layout=image takes X shaped"):
+        NpzFile(str(tmp_path / "flat.npz"), layout="image").load(0)

@@ -72,18 +72,32 @@ class CsvFile(Source):
         return Table(X, y, features, task=None)
 
 
+LAYOUTS = ("auto", "image", "signal")
+RANKS = {"image": (3, 4), "signal": (2, 3)}
+
+
+def channels_last(signal: np.ndarray | None) -> np.ndarray | None:
+    """(N, T) -> (N, T, 1); (N, C, T) -> (N, T, C)."""
+    if signal is None:
+        return None
+    return signal[:, :, None] if signal.ndim == 2 else signal.transpose(0, 2, 1)
+
+
 class NpzFile(Source):
     """An .npz archive with arrays X and y, and optionally X_test and y_test.
 
-    X shaped (N, F) is tabular, (N, T, F) a sequence set, (N, H, W) or (N, C, H, W) images
-    for the models that take them.
+    layout=auto: X shaped (N, F) is tabular, (N, T, F) a sequence set, (N, C, H, W) images.
+    layout=image: (N, H, W) or (N, C, H, W) images; layout=signal: (N, T) or channels-first
+    (N, C, T) signals, kept as sequences (N, T, C).
     """
 
     kind = "any"  # decided by X's rank when loaded
 
-    def __init__(self, path: str, **common) -> None:
+    def __init__(self, path: str, layout: str = "auto", **common) -> None:
         super().__init__(**common)
-        self.path = path
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout={layout!r} is not allowed: {'|'.join(LAYOUTS)}")
+        self.path, self.layout = path, layout
 
     def load(self, seed: int) -> Table:
         file = _existing(self.path, ".npz")
@@ -116,6 +130,20 @@ class NpzFile(Source):
             if np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all():
                 index = np.argwhere(~np.isfinite(array))[0]
                 raise InputError(f"{self.path}: {name} has a NaN or infinite value at {tuple(index)}")
-        kind = {2: "tabular", 3: "sequence"}.get(X.ndim, "image")
+        kind, X, X_test = self.arrange(X, X_test)
         names = [f"x{i}" for i in range(X.shape[-1])]
         return Table(X, y, names, kind=kind, X_test=X_test, y_test=y_test)
+
+    def arrange(self, X: np.ndarray, X_test: np.ndarray | None):
+        """(kind, X, X_test) by `layout`; signals become sequences (N, T, C)."""
+        if self.layout == "auto":
+            return {2: "tabular", 3: "sequence"}.get(X.ndim, "image"), X, X_test
+        if X.ndim not in RANKS[self.layout]:
+            shapes = {"image": "(N, H, W) or (N, C, H, W)", "signal": "(N, T) or (N, C, T)"}
+            raise InputError(
+                f"{self.path}: dataset.layout={self.layout} takes X shaped "
+                f"{shapes[self.layout]}; X is {X.shape}"
+            )
+        if self.layout == "image":
+            return "image", X, X_test
+        return "sequence", channels_last(X), channels_last(X_test)
