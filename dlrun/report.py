@@ -52,6 +52,11 @@ class Run:
                 return found
         return self.summary.get(key)
 
+    def metric(self, name: str) -> float | None:
+        """A metric of summary.json, or one of its top-level numbers (n_params, train_time_s)."""
+        value = (self.summary.get("metrics") or {}).get(name, self.summary.get(name))
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
     def _job_file(self) -> dict:
         # dlrun.jobs writes job.json into the job's directory, the parent of a repeat's
         for directory in (self.directory, self.directory.parent):
@@ -237,9 +242,7 @@ def aggregate(
     for row_values, col_values in order:
         members = groups[(row_values, col_values)]
         for metric in metrics:
-            values = [
-                run.summary.get("metrics", {}).get(metric) for run in members if run.status == OK
-            ]
+            values = [run.metric(metric) for run in members if run.status == OK]
             values = [v for v in values if v is not None and math.isfinite(v)]
             marks: dict[str, int] = {}
             for run in members:

@@ -98,3 +98,13 @@ def test_dlrun_report_command(sweep, tmp_path_factory, capsys):
     assert "val/loss" in (out / "comparison.md").read_text()
     assert main([str(sweep_dir / "missing")]) == 2
     assert "no such directory" in capsys.readouterr().err
+
+
+def test_top_level_summary_numbers_such_as_n_params_can_be_tabulated(tmp_path):
+    for job, (model, n_params) in enumerate((("cnn", 1234), ("mlp", 4170))):
+        write_run(tmp_path / str(job), [f"model={model}"], "completed", {"val/acc": 0.5},
+                  n_params=n_params, train_time_s=0.25 * (job + 1))
+    report = build_report([tmp_path], rows=["model"], metrics=["n_params", "train_time_s"])
+    cells = report.cells.set_index(["model", "metric"])
+    assert cells.loc[("cnn", "n_params"), "mean"] == 1234
+    assert cells.loc[("mlp", "train_time_s"), "mean"] == 0.5
