@@ -29,8 +29,9 @@ def count_jobs(config: DictConfig) -> int | None:
         )
     except Exception:  # another sweeper's syntax (ranges, intervals): no total known
         return None
+    final = {override.get_key_element(): override for override in overrides}  # last one wins
     total = 1
-    for override in overrides:
+    for override in final.values():
         if override.is_sweep_override():
             if not override.is_discrete_sweep():
                 return None
@@ -101,5 +102,11 @@ class SweepCallback(Callback):
             print(
                 f"dlrun: sweep stopped (on_error=fail_fast): {stop.read_text().strip()}",
                 file=sys.stderr,
+            )
+            sys.exit(1)
+        failed = [run for run in report.failures if run.status == "failed"]
+        if failed:  # the table is written; the exit code still tells scripts and CI
+            print(
+                f"dlrun: {len(failed)} job(s) of the sweep failed (listed above)", file=sys.stderr
             )
             sys.exit(1)
