@@ -13,8 +13,9 @@ import torch
 from torch import Tensor
 
 from dlrun.data.splits import Data
+from dlrun.record import write_atomically
 
-GRAD_NORMS_FILE = "grad_norms.csv"
+GRAD_NORMS_FILE, GRAD_NORMS_PLOT = "grad_norms.csv", "grad_norms.png"
 DIAGNOSTIC_ROWS = 256
 
 
@@ -103,3 +104,30 @@ class GradientWatch:
     def table(self) -> pd.DataFrame:
         """grad_norms.csv: phase, t, norm."""
         return pd.concat(self.rows, ignore_index=True)
+
+    def write(self, record) -> None:
+        """grad_norms.csv and grad_norms.png (log-scale norm against t, one line per phase)."""
+        table = self.table()
+        record.write_csv(GRAD_NORMS_FILE, table)
+        write_atomically(record.path(GRAD_NORMS_PLOT), lambda tmp: plot_norms(table, tmp))
+
+
+def plot_norms(table: pd.DataFrame, path) -> None:
+    """‖∂L/∂h_t‖ against t on a log scale, one line per phase."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for phase, rows in table.groupby("phase", sort=False):
+        positive = rows[rows.norm > 0]
+        axes.plot(positive.t, positive.norm, label=f"{phase} of training")
+    axes.set_yscale("log")
+    axes.set_xlabel("t")
+    axes.set_ylabel("‖∂L/∂h_t‖")
+    axes.set_title("gradient with respect to each hidden state")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, format="png", dpi=100)
+    plt.close(figure)

@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 from dlrun.analyze import check_analyses, run_analyses
 from dlrun.build import Experiment, build
 from dlrun.console import RunConsole, print_table, result_table
-from dlrun.diagnostics import GRAD_NORMS_FILE, GradientWatch
+from dlrun.diagnostics import GradientWatch
 from dlrun.loop import fit, fit_closed_form
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
@@ -81,7 +81,7 @@ def run_experiment(
         )
         if watch:
             watch.measure("end")
-            record.write_csv(GRAD_NORMS_FILE, watch.table())
+            watch.write(record)  # grad_norms.csv and .png
     except Exception as error:
         record.write_summary(summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"})
         raise
@@ -91,7 +91,7 @@ def run_experiment(
         "steps": result.steps,
         "train_time_s": round(result.train_time_s, 4),
         "wall_time_s": round(perf_counter() - started, 4),
-        "metrics": flatten_metrics(result.metrics),
+        "metrics": flatten_metrics(result.metrics) | (watch.fields if watch else {}),
     }
     write_coefficients(record, experiment)
     analyses = run_analyses(cfg, experiment, record)

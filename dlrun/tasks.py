@@ -73,6 +73,8 @@ def metrics(task: str, eta: Tensor, y: Tensor) -> dict[str, float]:
         mse = F.mse_loss(eta, y)
         values["rmse"] = mse.sqrt()
         values["r2"] = 1 - mse / y.var(unbiased=False).clamp_min(torch.finfo(y.dtype).tiny)
+        # RMSE over the target's std, = sqrt(1 − R²): the forecasting literature's NRMSE
+        values["nrmse"] = (1 - values["r2"]).clamp_min(0).sqrt()
     else:
         mu = torch.exp(eta)
         values["deviance"] = 2 * (torch.xlogy(y, y) - y * eta - y + mu).mean()

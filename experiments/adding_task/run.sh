@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Reproduces experiments/adding_task/: the sweep of conf/experiment/adding_task.yaml, then copies its
+# comparison table and plot (written by the sweep itself) here.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=outputs/adding_task
+rm -rf "$out"
+dlrun --multirun experiment=adding_task hydra.sweep.dir="$out" "$@"
+cp "$out"/comparison.csv "$out"/comparison.md "$out"/comparison.png experiments/adding_task/
