@@ -298,6 +298,7 @@ class WaveformsConfig(DatasetConfig):
     width: int = 10
     noise: float = 0.2
     data_seed: int = 0
+    sequence: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()

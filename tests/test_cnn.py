@@ -188,6 +188,9 @@ def test_waveforms_are_one_feature_sequences():
     table = Waveforms(n_samples=20, length=30, width=8, noise=0.0).load(seed=0)
     assert table.kind == "sequence" and table.X.shape == (20, 30, 1)
     assert ((np.abs(table.X[:, :, 0]) > 0).sum(axis=1) <= 8).all()
+    flat = Waveforms(n_samples=20, length=30, width=8, noise=0.0, sequence=False).load(seed=0)
+    assert flat.kind == "tabular" and np.array_equal(flat.X, table.X[:, :, 0])
+    assert np.array_equal(flat.y, table.y)
 
 
 @pytest.mark.parametrize(
@@ -196,6 +199,7 @@ def test_waveforms_are_one_feature_sequences():
         ("dataset=shapes", "dataset.n_samples=60"),
         ("dataset=waveforms", "seq_len=20", "dataset.n_samples=60", "model.pool=avg"),
         ("dataset=breast_cancer", "model.channels=[4]", "model.global_pool=max"),
+        ("dataset=waveforms", "dataset.sequence=false", "dataset.n_samples=60"),
         (
             "dataset=shapes",
             "dataset.n_samples=60",

@@ -101,9 +101,11 @@ def draw_waveforms(
 
 class Waveforms(Source):
     """One waveform (sine, square, triangle, spike) of `width` steps at a random time in a
-    noisy signal of `length` steps; label = the waveform. A sequence of one feature."""
+    noisy signal of `length` steps; label = the waveform. `sequence=true`: sequences (N, T, 1)
+    for recurrent models; false: rows (N, T) of named steps for GLMs and MLPs. A CNN convolves
+    either in 1-D."""
 
-    kind = "sequence"
+    kind = "any"  # sequence or tabular, by `sequence`
 
     def __init__(
         self,
@@ -112,6 +114,7 @@ class Waveforms(Source):
         width: int = 10,
         noise: float = 0.2,
         data_seed: int = 0,
+        sequence: bool = True,
         **common,
     ) -> None:
         super().__init__(**common)
@@ -122,15 +125,12 @@ class Waveforms(Source):
         if noise < 0:
             raise ValueError(f"noise={noise!r} is not allowed: a number >= 0")
         self.n_samples, self.length, self.width = n_samples, length, width
-        self.noise, self.data_seed = noise, data_seed
+        self.noise, self.data_seed, self.sequence = noise, data_seed, sequence
 
     def load(self, seed: int) -> Table:
         X, y = draw_waveforms(self.n_samples, self.length, self.width, self.noise, self.data_seed)
-        return Table(
-            X[:, :, None],
-            y,
-            ["signal"],
-            kind="sequence",
-            task="multiclass",
-            class_names=list(WAVEFORMS),
-        )
+        if self.sequence:
+            X, names, kind = X[:, :, None], ["signal"], "sequence"
+        else:
+            names, kind = [f"t{t}" for t in range(self.length)], "tabular"
+        return Table(X, y, names, kind=kind, task="multiclass", class_names=list(WAVEFORMS))
