@@ -1,5 +1,6 @@
 """Recurrent models against the lecture's equations written out by hand, and end to end."""
 
+import pandas as pd
 import pytest
 import torch
 
@@ -204,3 +205,33 @@ def test_lstm_learns_the_adding_problem_at_t50(run_dlrun):
         "trainer.checkpoint=false",
     )
     assert summary["metrics"]["test/loss"] < 0.01
+
+
+def test_copy_task_trains_sequence_to_sequence(run_dlrun):
+    summary, _ = run_dlrun(
+        "model=gru",
+        "dataset=copy",
+        "seq_len=5",
+        "dataset.n_samples=60",
+        "model.hidden_size=8",
+        "trainer.max_steps=2",
+    )
+    assert summary["status"] == "completed" and summary["task"] == "multiclass"
+    assert 0 <= summary["metrics"]["test/acc"] <= 1
+
+
+def test_users_sequences_through_npz(run_dlrun, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 9, 3))
+    np.savez(tmp_path / "seqs.npz", X=X, y=X[:, :, 0].sum(axis=1))
+    summary, run_dir = run_dlrun(
+        "model=lstm",
+        "dataset=npz",
+        f"dataset.path={tmp_path}/seqs.npz",
+        "model.hidden_size=8",
+        "trainer.max_steps=2",
+    )
+    assert summary["status"] == "completed" and summary["task"] == "regression"
+    assert len(pd.read_csv(run_dir / "grad_norms.csv")) == 2 * 9
