@@ -91,3 +91,13 @@ def test_seq_len_reaches_the_sequence_datasets(compose_cfg):
     assert names["dataset"] == "narma10" and cfg.dataset.seq_len == 12
     cfg, names = compose_cfg("model=mlp")
     assert names["dataset"] == "digits"
+
+
+def test_adding_needs_two_steps_and_says_so_on_the_command_line(tmp_path):
+    from tests.conftest import run_cli
+
+    with pytest.raises(ValueError, match="seq_len=1"):
+        sequences.Adding(seq_len=1)
+    result = run_cli("model=gru", "seq_len=1", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "adding problem needs >= 2" in result.stderr

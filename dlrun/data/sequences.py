@@ -35,11 +35,14 @@ class Adding(SequenceSource):
     one in each half; the target is the sum of the two marked values. Predicting the mean (1)
     scores MSE = Var(u1 + u2) = 1/6 ≈ 0.167."""
 
-    def load(self, seed: int) -> Table:
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
         if self.seq_len < 2:
             raise ValueError(
                 f"seq_len={self.seq_len} is not allowed: the adding problem needs >= 2"
             )
+
+    def load(self, seed: int) -> Table:
         rng = np.random.default_rng(self.data_seed)
         n, length, half = self.n_samples, self.seq_len, self.seq_len // 2
         values = rng.random((n, length))
