@@ -10,7 +10,6 @@ file writes excluded). Figures are printed, not asserted.
 
 import argparse
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 from time import perf_counter
@@ -19,12 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import compose_config  # noqa: E402
-
-from dlrun.build import build  # noqa: E402
-from dlrun.console import RunConsole  # noqa: E402
-from dlrun.run import run_experiment  # noqa: E402
+from dlrun.build import build
+from dlrun.compose import compose_config
+from dlrun.console import RunConsole
+from dlrun.run import run_experiment
 
 CASES = {
     "mlp on digits, mini-batch 32": (

@@ -6,26 +6,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, open_dict
 
+from dlrun.compose import compose_config
 from dlrun.console import RunConsole
-from dlrun.paths import config_dir
 from dlrun.run import run_experiment
 from dlrun.schema import register_schemas
 
 register_schemas()
 torch.set_num_threads(1)
-
-
-def compose_config(*overrides: str) -> tuple[DictConfig, dict[str, str]]:
-    """The job config for these overrides and the chosen option of each group."""
-    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir()), job_name="dlrun"):
-        cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
-    names = {k: v for k, v in cfg.hydra.runtime.choices.items() if not k.startswith("hydra")}
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return cfg, names
 
 
 def run_config(run_dir: Path, *overrides: str) -> dict:

@@ -1,18 +1,12 @@
 """Every option of every config group composes and passes its schema; every model trains."""
 
 import pytest
-from conftest import compose_config
-from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from dlrun.build import check_config, datasets_of_kind
-from dlrun.paths import config_dir
-
-GROUPS = ("model", "dataset", "optimizer", "trainer", "experiment")
-
-
-def options(group: str) -> list[str]:
-    return sorted(path.stem for path in (config_dir() / group).glob("*.yaml"))
+from dlrun import check
+from dlrun.build import check_config
+from dlrun.check import GROUPS, data_for
+from dlrun.compose import compose_config, options
 
 
 @pytest.mark.parametrize("group,option", [(g, o) for g in GROUPS for o in options(g)])
@@ -26,23 +20,11 @@ def test_every_option_composes(group, option):
         check_config(cfg)
 
 
-def dataset_for(model: str) -> list[str]:
-    cfg, _ = compose_config(f"model={model}")
-    family = cfg.model.get("family")
-    if family is not None:
-        return [f"dataset=synthetic_{family}", "dataset.n_samples=40"]
-    accepts = getattr(get_class(cfg.model._target_), "accepts", ("tabular",))
-    fitting = [name for name in datasets_of_kind(accepts) if name not in ("csv", "npz")]
-    if "digits" in fitting:
-        return ["dataset=digits"]
-    return [f"dataset={fitting[0]}"]
-
-
 @pytest.mark.parametrize("model", options("model"))
 def test_every_model_trains_two_steps_on_data_it_fits(run_dlrun, model):
     summary, run_dir = run_dlrun(
         f"model={model}",
-        *dataset_for(model),
+        *data_for(model),
         "trainer.max_steps=2",
         "trainer.batch_size=16",
         "seq_len=8",
@@ -52,3 +34,18 @@ def test_every_model_trains_two_steps_on_data_it_fits(run_dlrun, model):
     assert summary["status"] in ("completed", "diverged")
     assert summary["steps"] == (0 if closed_form else 2) or summary["status"] == "diverged"
     assert (run_dir / "metrics.csv").exists()
+
+
+def test_dlrun_check_reports_every_problem_at_once(monkeypatch, capsys):
+    listed = {"model": ["mlp", "bogus", "logistic"], "optimizer": ["sgd", "nowhere"]}
+    monkeypatch.setattr(check, "options", lambda group: listed.get(group, []))
+    found = check.problems()
+    assert [(what, option) for what, option, _ in found] == [
+        ("model", "bogus"),
+        ("optimizer", "nowhere"),
+        ("model build", "bogus"),
+    ]
+    assert "Could not find 'model/bogus'" in found[0][2]
+    with pytest.raises(SystemExit) as exit_:
+        check.main()
+    assert exit_.value.code == 1 and "3 problem(s)" in capsys.readouterr().out
