@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from dlrun.record import write_atomically  # noqa: E402
 
@@ -49,8 +50,15 @@ def plot_lines(axes, cells: pd.DataFrame, x_key: str) -> None:
                 xytext=(3, 3),
             )
     values = cells[x_key].astype(float)
-    if values.min() > 0 and values.max() / values.min() >= 100:
+    if values.min() > 0 and values.max() / values.min() >= 30:  # e.g. depths 2, 4, …, 64
         axes.set_xscale("log")
+        ticks = sorted(values.unique())
+        if len(ticks) <= 12:  # label the swept values themselves, not powers of ten
+            axes.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+            axes.xaxis.set_minor_formatter(NullFormatter())
+    means = cells["mean"].dropna()
+    if len(means) and means.min() > 0 and means.max() / means.min() >= 1000:  # gradient norms
+        axes.set_yscale("log")
     axes.set_xlabel(x_key)
 
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Reproduces experiments/resnet_depth/ (about 4 minutes on the shared 2-core machine):
+# 1. init: ‖∂L/∂W₁‖ at initialisation for plain nets and residual nets with every branch
+#    scaling. The gradient at init does not depend on training, but a run that diverges is
+#    left out of a table's numbers, so these runs take one step of size 1e-9 and complete;
+# 2. training: conf/experiment/resnet_depth.yaml (plain vs residual with zero-initialised
+#    branches, without and with batch norm, 2 seeds) plus unscaled residual branches.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=outputs/resnet_depth
+here=experiments/resnet_depth
+rm -rf "$out"
+init=(trainer.max_steps=1 optimizer.lr=1e-9 repeats=1)
+dlrun --multirun experiment=resnet_depth "${init[@]}" model.residual=false \
+  hydra.sweep.dir="$out/init_plain" "$@"
+dlrun --multirun experiment=resnet_depth "${init[@]}" model.residual=true \
+  model.branch_scale=zero,sqrt_depth,none hydra.sweep.dir="$out/init_residual" "$@"
+dlrun-report "$out/init_plain" "$out/init_residual" --cols model.depth \
+  --rows model.residual,model.branch_scale,model.norm --metric grad/first_layer_init \
+  --out "$out/init"
+dlrun --multirun experiment=resnet_depth hydra.sweep.dir="$out/zero" "$@"
+dlrun --multirun experiment=resnet_depth model.residual=true model.branch_scale=none \
+  hydra.sweep.dir="$out/unscaled" "$@"
+dlrun-report "$out/zero" "$out/unscaled" --rows model.residual,model.branch_scale,model.norm \
+  --cols model.depth --metric train/loss,train/acc --out "$out/training"
+for part in init training; do
+  for ext in csv md png; do cp "$out/$part/comparison.$ext" "$here/$part.$ext"; done
+done
