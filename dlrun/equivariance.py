@@ -180,15 +180,17 @@ def plot(table: pd.DataFrame, path) -> None:
     for layer, rows in table.groupby("layer", sort=False):
         axes[0].plot(rows["shift"], rows["invariance"], marker="o", label=layer)
         axes[1].plot(rows["shift"], rows["changed"], marker="o", label=layer)
-    if "equivariance" in table:
-        rows = table[table.layer == "detector"]
-        axes[0].plot(
-            rows["shift"],
-            rows["equivariance"],
-            "k--",
-            marker="x",
-            label="detector equivariance (interior)",
-        )
+    detector = table[table.layer.str.endswith("detector")]
+    for measure, style in (("equivariance", "k--"), ("equivariance_full", "k:")):
+        if measure in detector and detector[measure].notna().any():
+            where = "interior" if measure == "equivariance" else "whole map"
+            axes[0].plot(
+                detector["shift"],
+                detector[measure],
+                style,
+                marker="x",
+                label=f"detector equivariance error ({where})",
+            )
     axes[0].set(
         xlabel="shift k (pixels / steps)",
         ylabel="relative change",
