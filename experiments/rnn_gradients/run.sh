@@ -7,3 +7,8 @@ out=outputs/rnn_gradients
 rm -rf "$out"
 dlrun --multirun experiment=rnn_gradients hydra.sweep.dir="$out" "$@"
 cp "$out"/comparison.csv "$out"/comparison.md "$out"/comparison.png experiments/rnn_gradients/
+# the same runs, second table: fitted decay rate per step back in time, spectral radius of W
+dlrun-report "$out" --rows model --cols seq_len \
+  --metric init/grad_rate,end/grad_rate,init/spectral_radius,end/spectral_radius \
+  --out experiments/rnn_gradients/rates
+python experiments/rnn_gradients/plot_through_time.py "$out" 200
