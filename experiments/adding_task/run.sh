@@ -7,3 +7,6 @@ out=outputs/adding_task
 rm -rf "$out"
 dlrun --multirun experiment=adding_task hydra.sweep.dir="$out" "$@"
 cp "$out"/comparison.csv "$out"/comparison.md "$out"/comparison.png experiments/adding_task/
+# the same runs: how far back the trained models' gradients reach
+dlrun-report "$out" --rows model --cols seq_len \
+  --metric init/grad_rate,end/grad_rate,end/log10_grad_h1 --out experiments/adding_task/gradients
