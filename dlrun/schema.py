@@ -129,6 +129,7 @@ class ResNetConfig(ModelConfig):
     norm: str = "none"
     branch_scale: str = "zero"
     kernel_size: int = 3
+    global_pool: str = "none"
     activation: Activation = Activation.relu
     init: Init = Init.kaiming
 
@@ -141,6 +142,8 @@ class ResNetConfig(ModelConfig):
                 self.branch_scale, "zero|sqrt_depth|none")
         require(self.kernel_size >= 1 and self.kernel_size % 2 == 1, "kernel_size",
                 self.kernel_size, "an odd integer >= 1")
+        require(self.global_pool in ("none", "avg", "max"), "global_pool", self.global_pool,
+                "none|avg|max")
 
 
 @dataclass

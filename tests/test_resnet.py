@@ -63,7 +63,8 @@ def test_plain_and_residual_networks_have_equal_parameter_counts(form, shape, ki
     layer = 4 * 4 * kernel_elements + 4
     inputs = 12 if form == "mlp" else (1 * 9 if kind == "image" else 2 * 3)
     norms = 0 if norm == "none" else 2 * 4 * (2 * 3 + 1)
-    assert count(plain) == (inputs * 4 + 4) + 3 * 2 * layer + norms + (4 * 3 + 3)
+    features = {"tabular": 4, "image": 4 * 6 * 7, "sequence": 4 * 10}[kind]  # flattened maps
+    assert count(plain) == (inputs * 4 + 4) + 3 * 2 * layer + norms + (features * 3 + 3)
 
 
 def first_layer_gradient(model, x, y) -> float:
@@ -114,7 +115,7 @@ def test_default_resnet_is_residual_and_trains_at_depth_64(run_dlrun):
     [
         ("model.residual=false", "model.depth=3"),
         ("model.norm=batch", "model.form=mlp", "model.branch_scale=sqrt_depth"),
-        ("model.norm=layer", "model.width=8", "model.depth=2"),
+        ("model.norm=layer", "model.width=8", "model.depth=2", "model.global_pool=avg"),
         ("dataset=shapes", "dataset.n_samples=60", "model.width=8", "model.depth=2"),
         (
             "dataset=waveforms",

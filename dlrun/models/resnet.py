@@ -4,8 +4,10 @@ Each block maps h to h + α F(h) with the pre-activation branch (He et al., "Ide
 mappings in deep residual networks", 2016)
     F(h) = W₂ g(N₂(W₁ g(N₁(h)))),
 where W are linear layers (MLP form) or same-padded convolutions (conv form) of constant
-width and N is the optional normalisation. `residual=false` drops the shortcut, h -> F(h):
-the plain network of the same depth, width and parameter count. α scales the residual branch:
+width and N is the optional normalisation; the conv form's last maps are flattened into the
+head, or pooled per channel (`global_pool=avg|max`, as He et al. do on large images).
+`residual=false` drops the shortcut, h -> F(h): the plain network of the same depth, width and
+parameter count. α scales the residual branch:
 `zero` initialises W₂ at zero (each block starts as the identity), `sqrt_depth` uses
 α = 1/√depth, `none` α = 1; plain networks take no scaling, their W₂ initialised like the rest.
 """
@@ -16,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from dlrun.models.cnn import CONVS, ToGrid
+from dlrun.models.cnn import GLOBAL_POOLS as CNN_GLOBAL_POOLS
 from dlrun.models.head import DeepGLM
 from dlrun.models.mlp import ACTIVATIONS, initialize
 
@@ -24,6 +27,7 @@ FORMS = ("auto", "mlp", "conv")
 NORMS = ("none", "batch", "layer")
 BRANCH_SCALES = ("zero", "sqrt_depth", "none")
 INITS = ("default", "xavier", "kaiming", "orthogonal")
+GLOBAL_POOLS = ("none", "avg", "max")
 
 
 def make_norm(norm: str, width: int, dims: int) -> nn.Module:
@@ -60,8 +64,8 @@ class ResidualBlock(nn.Module):
 
 
 class ResNet(DeepGLM):
-    """stem -> `depth` residual (or plain) blocks of `width` -> g(N(h)) -> [global avg pool]
-    -> the deep-GLM head."""
+    """stem -> `depth` residual (or plain) blocks of `width` -> g(N(h)) -> the deep-GLM head;
+    the conv form's last maps are flattened (`global_pool=none`) or pooled per channel."""
 
     accepts = ("tabular", "image", "sequence")
     sees_grid = True  # dlrun.build passes input_kind and digits' image shape
@@ -79,6 +83,7 @@ class ResNet(DeepGLM):
         norm: str = "none",
         branch_scale: str = "zero",
         kernel_size: int = 3,
+        global_pool: str = "none",
         activation: str = "relu",
         init: str = "kaiming",
     ) -> None:
@@ -88,6 +93,7 @@ class ResNet(DeepGLM):
             "init": (init, INITS),
             "branch_scale": (branch_scale, BRANCH_SCALES),
             "activation": (activation, tuple(ACTIVATIONS)),
+            "global_pool": (global_pool, GLOBAL_POOLS),
         }
         for key, (value, allowed) in choices.items():
             if value not in allowed:
@@ -107,8 +113,11 @@ class ResNet(DeepGLM):
                 return CONVS[dims - 1](n_in, width, kernel_size, padding=kernel_size // 2)
 
             stem = nn.Sequential(grid, make_layer(grid.shape[0]))
-            pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[dims - 1](1)
-            readout = nn.Sequential(pool, nn.Flatten())
+            if global_pool == "none":  # same padding keeps the grid: width × its cells
+                readout, features = nn.Flatten(), width * math.prod(grid.shape[1:])
+            else:
+                pool = CNN_GLOBAL_POOLS[global_pool][dims - 1](1)
+                readout, features = nn.Sequential(pool, nn.Flatten()), width
         else:
             dims = 0
 
@@ -116,7 +125,7 @@ class ResNet(DeepGLM):
                 return nn.Linear(n_in, width)
 
             stem = nn.Sequential(nn.Flatten(), make_layer(math.prod(input_shape)))
-            readout = nn.Identity()
+            readout, features = nn.Identity(), width
         scale = 1 / math.sqrt(depth) if residual and branch_scale == "sqrt_depth" else 1.0
         blocks = [
             ResidualBlock(
@@ -126,7 +135,7 @@ class ResNet(DeepGLM):
         ]
         final = nn.Sequential(make_norm(norm, width, dims), ACTIVATIONS[activation]())
         body = nn.Sequential(stem, *blocks, final, readout)
-        super().__init__(body, width, task, n_classes)
+        super().__init__(body, features, task, n_classes)
         self.initialize(init, activation, zero_branches=residual and branch_scale == "zero")
 
     @property
