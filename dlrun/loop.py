@@ -14,6 +14,7 @@ from torch import Tensor
 from dlrun import tasks
 from dlrun.data.splits import Data, Split
 from dlrun.models.head import DeepGLM
+from dlrun.optim import LineSearch
 from dlrun.resume import rng_state
 from dlrun.schema import TrainerConfig
 
@@ -54,36 +55,52 @@ def current_lr(optimizer: torch.optim.Optimizer) -> float:
     return getattr(optimizer, "last_eta", optimizer.param_groups[0]["lr"])
 
 
-def train_step(
-    model: DeepGLM,
-    x: Tensor,
-    y: Tensor,
-    optimizer: torch.optim.Optimizer,
-    params: list[Tensor],
-    clip_grad_norm: float | None = None,
-) -> tuple[Tensor, Tensor | list[Tensor]]:
-    """One optimizer step on a batch.
+def needs_closure(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether the optimizer re-evaluates the loss within a step (line search, L-BFGS)."""
+    return isinstance(optimizer, (LineSearch, torch.optim.LBFGS))
 
-    Returns the loss before the step and the gradient's norm: the global norm when clipping,
-    else the per-parameter norms (one foreach kernel; `global_norms` combines them later,
-    so the hot loop pays for a single op).
+
+class TrainStep:
+    """One optimizer step on a batch: `loss, norm = step(x, y)`.
+
+    Every optimizer steps with the same closure (loss, backward, gradient norm). Optimizers
+    that evaluate the loss once get it called before `optimizer.step()` rather than through
+    it, and what stays fixed across steps is looked up once here: for a small model the
+    plumbing is a measurable share of a step (benchmarks/loop_overhead.py).
     """
-    norms: list = []
 
-    def closure(backward: bool = True) -> Tensor:
-        if not backward:  # the line search's trial points need the loss only
-            return model.loss(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss = model.loss(x, y)
-        loss.backward()
-        if clip_grad_norm is None:
-            norms.append(torch._foreach_norm([p.grad for p in params if p.grad is not None]))
+    def __init__(
+        self, model: DeepGLM, optimizer: torch.optim.Optimizer, clip_grad_norm: float | None = None
+    ) -> None:
+        self.model, self.optimizer, self.clip_grad_norm = model, optimizer, clip_grad_norm
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.with_closure = needs_closure(optimizer)
+
+    def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | list[Tensor]]:
+        """The loss before the step and the gradient's norm: the global norm when clipping,
+        else the per-parameter norms (one foreach kernel; `global_norms` combines them later,
+        so the hot loop pays for a single op)."""
+        model, optimizer, params = self.model, self.optimizer, self.params
+        norms: list = []
+
+        def closure(backward: bool = True) -> Tensor:
+            if not backward:  # the line search's trial points need the loss only
+                return model.loss(x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss = model.loss(x, y)
+            loss.backward()
+            if self.clip_grad_norm is None:
+                norms.append(torch._foreach_norm([p.grad for p in params if p.grad is not None]))
+            else:
+                norms.append(torch.nn.utils.clip_grad_norm_(params, self.clip_grad_norm))
+            return loss
+
+        if self.with_closure:
+            loss = optimizer.step(closure)
         else:
-            norms.append(torch.nn.utils.clip_grad_norm_(params, clip_grad_norm))
-        return loss
-
-    loss = optimizer.step(closure)
-    return loss.detach(), norms[0]
+            loss = closure()
+            optimizer.step()
+        return loss.detach(), norms[0]
 
 
 def global_norms(norms: list[Tensor | list[Tensor]]) -> Tensor:
@@ -112,23 +129,16 @@ class StepLog:
 
 
 def train_one_epoch(
-    model: DeepGLM,
-    batches: Batches,
-    optimizer: torch.optim.Optimizer,
-    log: StepLog,
-    epoch: int,
-    clip_grad_norm: float | None = None,
-    max_steps: int | None = None,
+    step: TrainStep, batches: Batches, log: StepLog, epoch: int, max_steps: int | None = None
 ) -> int:
     """Train on every batch once (or `max_steps` batches), appending to `log`; returns steps."""
-    params = [p for p in model.parameters() if p.requires_grad]
     steps = 0
     for x, y in batches:
-        loss, norm = train_step(model, x, y, optimizer, params, clip_grad_norm)
+        loss, norm = step(x, y)
         log.epochs.append(epoch)
         log.losses.append(loss)
         log.grad_norms.append(norm)
-        log.lrs.append(current_lr(optimizer))
+        log.lrs.append(current_lr(step.optimizer))
         steps += 1
         if max_steps is not None and steps >= max_steps:
             break
@@ -179,6 +189,7 @@ def fit(
     train_time_s counts the training epochs, not evaluations or file writes.
     """
     batches = Batches(data.train, trainer.batch_size, trainer.shuffle, generator)
+    step = TrainStep(model, optimizer, trainer.clip_grad_norm)
     steps, train_time, status, metrics = 0, 0.0, "completed", {}
     epoch = first_epoch = 1
     if start is not None:  # dlrun.resume.Start: continue after a checkpoint's epoch
@@ -191,8 +202,7 @@ def fit(
     for epoch in range(first_epoch, trainer.max_epochs + 1):
         steps_left = None if trainer.max_steps is None else trainer.max_steps - steps
         tick = perf_counter()
-        steps += train_one_epoch(model, batches, optimizer, log, epoch, trainer.clip_grad_norm,
-                                 steps_left)
+        steps += train_one_epoch(step, batches, log, epoch, steps_left)
         # NaN spreads to every later step, so the epoch's last loss tells divergence
         diverged = not math.isfinite(log.losses[-1].item())
         train_time += perf_counter() - tick
@@ -210,8 +220,9 @@ def fit(
             record.add_evaluation(epoch, steps, metrics, grad_norm, lr, perf_counter() - started)
             console.evaluation(epoch, metrics, grad_norm)
             if not diverged:
-                record.save_checkpoint(model, optimizer, epoch, steps, train_time_s=train_time,
-                                       **rng_state(generator))
+                record.save_checkpoint(
+                    model, optimizer, epoch, steps, train_time_s=train_time, **rng_state(generator)
+                )
         console.advance()
         if diverged:
             status = "diverged"

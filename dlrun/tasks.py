@@ -37,7 +37,7 @@ def _flatten_classes(eta: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def _multiclass_loss(eta: Tensor, y: Tensor) -> Tensor:
-    return F.cross_entropy(*_flatten_classes(eta, y))
+    return F.cross_entropy(eta, y) if eta.dim() == 2 else F.cross_entropy(*_flatten_classes(eta, y))
 
 
 def _poisson_loss(eta: Tensor, y: Tensor) -> Tensor:
