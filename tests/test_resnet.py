@@ -130,3 +130,19 @@ def test_default_resnet_is_residual_and_trains_at_depth_64(run_dlrun):
 def test_resnet_trains_two_steps_in_each_form(run_dlrun, overrides):
     summary, _ = run_dlrun("model=resnet", *overrides, "trainer.max_steps=2")
     assert summary["status"] == "completed" and summary["steps"] == 2
+
+
+@pytest.mark.parametrize(
+    "experiment,overrides",
+    [
+        ("resnet_depth", ("model.depth=8",)),
+        ("conv_equivariance", ("model=cnn", "dataset.n_samples=80")),
+        ("model_comparison", ("model=resnet", "model.depth=2", "model.width=8")),
+    ],
+)
+def test_experiment_configs_train_two_steps(run_dlrun, experiment, overrides):
+    summary, run_dir = run_dlrun(f"experiment={experiment}", *overrides, "trainer.max_steps=2")
+    assert summary["status"] == "completed" and summary["steps"] == 2
+    analyses = {"resnet_depth": "grad/first_layer_init", "conv_equivariance": "changed/detector"}
+    if experiment in analyses:
+        assert analyses[experiment] in summary["metrics"]
