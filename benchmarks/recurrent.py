@@ -37,13 +37,17 @@ def best_of(repeats: int, work) -> float:
 def gradient_norm_cost(repeats: int, batch: int = 32, hidden: int = 64) -> None:
     print(f"1. per-step gradient norms, one backward pass (tanh rnn, B={batch}, H={hidden})")
     base = None
-    for length in (100, 200, 400, 800):
+    for length in (100, 200, 400, 800, 1600):
         torch.manual_seed(0)
         model = RNN((length, 2), "regression", None, hidden_size=hidden)
         x, y = torch.randn(batch, length, 2), torch.randn(batch)
         seconds = best_of(repeats, lambda m=model, x=x, y=y: hidden_gradient_norms(m, x, y))
+        plain = best_of(repeats, lambda m=model, x=x: m.hidden_states(x)[:, -1].sum().backward())
         base = base or seconds
-        print(f"   T={length:4d}: {1e3 * seconds:8.1f} ms   ({seconds / base:.2f}× T=100)")
+        print(
+            f"   T={length:4d}: {1e3 * seconds:8.1f} ms   ({seconds / base:.2f}× T=100); "
+            f"one forward + backward without probes {1e3 * plain:.1f} ms"
+        )
 
 
 def written_out_vs_fused(repeats: int, batch: int = 32, length: int = 100) -> None:
