@@ -249,3 +249,11 @@ def test_npz_images_and_channels_first_signals_reach_the_cnn(run_dlrun, tmp_path
     np.savez(tmp_path / "flat.npz", X=rng.normal(size=(40, 5)), y=y)
     with pytest.raises(InputError, match=r"layout=image takes X shaped"):
         NpzFile(str(tmp_path / "flat.npz"), layout="image").load(0)
+
+
+@pytest.mark.parametrize("model", ["cnn", "resnet"])
+def test_per_step_targets_are_refused_naming_models_that_fit(run_dlrun, model):
+    from dlrun.errors import InputError
+
+    with pytest.raises(InputError, match="a target at each of .* steps: use a recurrent model"):
+        run_dlrun(f"model={model}", "dataset=copy", "seq_len=5", "trainer.max_steps=1")

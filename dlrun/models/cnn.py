@@ -52,6 +52,15 @@ class ToGrid(nn.Module):
         return x.reshape(len(x), *self.shape)  # digits' (N, 64) -> (N, 1, 8, 8)
 
 
+def check_one_target_per_row(model: str, target_shape: tuple[int, ...]) -> None:
+    """Grid models predict one target per row; per-step targets need a recurrent model."""
+    if len(target_shape) > 0:
+        raise ValueError(
+            f"model={model} predicts one target per row, but this dataset has a target at each "
+            f"of {target_shape[0]} steps: use a recurrent model (rnn, lstm, gru)"
+        )
+
+
 def per_layer(name: str, value, n_layers: int, low: int) -> list[int]:
     """An int for every layer, or a list of one int per layer."""
     values = [value] if isinstance(value, int) else list(value)
@@ -89,6 +98,7 @@ class CNN(DeepGLM):
 
     accepts = INPUT_KINDS
     sees_grid = True  # dlrun.build passes input_kind and digits' image shape
+    reads_target_shape = True  # and target_shape, to refuse per-step targets
 
     def __init__(
         self,
@@ -96,6 +106,7 @@ class CNN(DeepGLM):
         task: str,
         n_classes: int | None,
         input_kind: str = "image",
+        target_shape: tuple[int, ...] = (),
         channels: list[int] = (16, 32),
         kernel_size: int | list[int] = 3,
         stride: int | list[int] = 1,
@@ -106,6 +117,7 @@ class CNN(DeepGLM):
         global_pool: str = "none",
         activation: str = "relu",
     ) -> None:
+        check_one_target_per_row("cnn", target_shape)
         n = len(channels)
         if n == 0 or not all(isinstance(c, int) and c >= 1 for c in channels):
             raise ValueError(f"channels={list(channels)!r} is not allowed: a list of integers >= 1")

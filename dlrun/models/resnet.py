@@ -17,7 +17,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from dlrun.models.cnn import CONVS, ToGrid
+from dlrun.models.cnn import CONVS, ToGrid, check_one_target_per_row
 from dlrun.models.cnn import GLOBAL_POOLS as CNN_GLOBAL_POOLS
 from dlrun.models.head import DeepGLM
 from dlrun.models.mlp import ACTIVATIONS, initialize
@@ -69,6 +69,7 @@ class ResNet(DeepGLM):
 
     accepts = ("tabular", "image", "sequence")
     sees_grid = True  # dlrun.build passes input_kind and digits' image shape
+    reads_target_shape = True  # and target_shape, to refuse per-step targets
 
     def __init__(
         self,
@@ -76,6 +77,7 @@ class ResNet(DeepGLM):
         task: str,
         n_classes: int | None,
         input_kind: str = "tabular",
+        target_shape: tuple[int, ...] = (),
         depth: int = 8,
         width: int = 64,
         residual: bool = True,
@@ -87,6 +89,7 @@ class ResNet(DeepGLM):
         activation: str = "relu",
         init: str = "kaiming",
     ) -> None:
+        check_one_target_per_row("resnet", target_shape)
         choices = {
             "form": (form, FORMS),
             "norm": (norm, NORMS),
