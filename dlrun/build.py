@@ -1,6 +1,7 @@
 """The one place where configs become objects: runtime settings, data, model, optimizer."""
 
 import dataclasses
+import os
 from dataclasses import dataclass
 
 import torch
@@ -144,14 +145,24 @@ def build_optimizer(cfg: DictConfig, model: DeepGLM) -> torch.optim.Optimizer:
     return make(model.parameters())
 
 
-def resolve_threads(threads: int | None, model: DeepGLM, data: Data, batch_size: int | None) -> int:
-    """threads=null: one thread for small steps (framework overhead dominates), else torch's."""
-    if threads is not None:
-        return threads
+def step_work(model: DeepGLM, data: Data, batch_size: int | None) -> int:
+    """Parameters × rows per step (× time steps for sequences): a step's size, roughly."""
     rows = len(data.train) if batch_size is None else min(batch_size, len(data.train))
     steps_per_row = data.input_shape[0] if data.kind == "sequence" else 1
-    work = sum(p.numel() for p in model.parameters()) * rows * steps_per_row
-    return 1 if work < SMALL_STEP_WORK else TORCH_DEFAULT_THREADS
+    return sum(p.numel() for p in model.parameters()) * rows * steps_per_row
+
+
+def resolve_threads(threads: int | None, model: DeepGLM, data: Data, batch_size: int | None) -> int:
+    """threads=null: one thread for small steps, where framework overhead dominates; for large
+    ones, torch's default less the cores other processes keep busy (1-minute load average,
+    less this process): on a shared core extra threads wait on each other and a step runs
+    2-4x slower (benchmarks/threads.py)."""
+    if threads is not None:
+        return threads
+    if step_work(model, data, batch_size) < SMALL_STEP_WORK:
+        return 1
+    others = max(0.0, os.getloadavg()[0] - 1.0)
+    return max(1, min(TORCH_DEFAULT_THREADS, round(TORCH_DEFAULT_THREADS - others)))
 
 
 @dataclass
