@@ -9,11 +9,10 @@ shared machine) and in wall time. Figures are printed, not asserted.
 """
 
 import argparse
-import statistics
 
 import torch
 import torch.nn.functional as F
-from loop_overhead import dlrun_fit, plain_loop
+from loop_overhead import compare, print_rates
 from torch import nn
 
 from dlrun.build import build
@@ -101,33 +100,8 @@ def main() -> None:
         dlrun_params = sum(p.numel() for p in experiment.model.parameters())
         plain_params = sum(p.numel() for p in make_model().parameters())
         assert dlrun_params == plain_params, (name, dlrun_params, plain_params)
-        data = experiment.data
-        rates = {"dlrun wall": [], "plain wall": [], "dlrun cpu": [], "plain cpu": []}
-        for repeat in range(args.repeats):
-            wall, cpu, steps = dlrun_fit(cfg, names)
-            rates["dlrun wall"].append(steps / wall)
-            rates["dlrun cpu"].append(steps / cpu)
-            torch.set_num_threads(args.threads)
-            wall, cpu, steps = plain_loop(
-                make_model,
-                F.cross_entropy,
-                data.train.X,
-                data.train.y,
-                cfg.trainer.batch_size,
-                cfg.trainer.max_epochs,
-                cfg.optimizer.lr,
-                repeat,
-            )
-            rates["plain wall"].append(steps / wall)
-            rates["plain cpu"].append(steps / cpu)
-        median = {key: statistics.median(values) for key, values in rates.items()}
-        print(f"{name} ({dlrun_params:,} parameters, {steps} steps):")
-        for clock in ("cpu", "wall"):
-            dlrun_rate, plain_rate = median[f"dlrun {clock}"], median[f"plain {clock}"]
-            print(
-                f"  {clock:4}: dlrun {dlrun_rate:,.0f} steps/s, plain PyTorch {plain_rate:,.0f} "
-                f"steps/s, ratio {dlrun_rate / plain_rate:.2f}x"
-            )
+        median, steps = compare(cfg, names, make_model, F.cross_entropy, args.repeats, args.threads)
+        print_rates(f"{name} ({dlrun_params:,} parameters, {steps} steps):", median)
 
 
 if __name__ == "__main__":

@@ -99,6 +99,40 @@ def dlrun_fit(cfg, names) -> tuple[float, float, int]:
         return perf_counter() - wall, thread_time() - cpu, result.steps
 
 
+def compare(cfg, names, make_model, loss_fn, repeats: int, threads: int) -> tuple[dict, int]:
+    """Median steps per second of dlrun's fit and of the plain loop, CPU and wall time."""
+    data = build(cfg, names).data  # the same splits dlrun trains on
+    rates = {"dlrun wall": [], "plain wall": [], "dlrun cpu": [], "plain cpu": []}
+    for repeat in range(repeats):
+        wall, cpu, steps = dlrun_fit(cfg, names)
+        rates["dlrun wall"].append(steps / wall)
+        rates["dlrun cpu"].append(steps / cpu)
+        torch.set_num_threads(threads)
+        wall, cpu, steps = plain_loop(
+            make_model,
+            loss_fn,
+            data.train.X,
+            data.train.y,
+            cfg.trainer.batch_size,
+            cfg.trainer.max_epochs,
+            cfg.optimizer.lr,
+            repeat,
+        )
+        rates["plain wall"].append(steps / wall)
+        rates["plain cpu"].append(steps / cpu)
+    return {key: statistics.median(values) for key, values in rates.items()}, steps
+
+
+def print_rates(title: str, median: dict) -> None:
+    print(title)
+    for clock in ("cpu", "wall"):
+        dlrun_rate, plain_rate = median[f"dlrun {clock}"], median[f"plain {clock}"]
+        print(
+            f"  {clock:4}: dlrun {dlrun_rate:,.0f} steps/s, plain PyTorch {plain_rate:,.0f} "
+            f"steps/s, ratio {dlrun_rate / plain_rate:.2f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -107,33 +141,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, threads={args.threads}, median of {args.repeats} runs")
     for name, (overrides, make_model, loss_fn) in CASES.items():
         cfg, names = compose_config(*overrides, f"threads={args.threads}")
-        data = build(cfg, names).data  # the same splits dlrun trains on
-        rates = {"dlrun wall": [], "plain wall": [], "dlrun cpu": [], "plain cpu": []}
-        for repeat in range(args.repeats):
-            wall, cpu, steps = dlrun_fit(cfg, names)
-            rates["dlrun wall"].append(steps / wall)
-            rates["dlrun cpu"].append(steps / cpu)
-            torch.set_num_threads(args.threads)
-            wall, cpu, steps = plain_loop(
-                make_model,
-                loss_fn,
-                data.train.X,
-                data.train.y,
-                cfg.trainer.batch_size,
-                cfg.trainer.max_epochs,
-                cfg.optimizer.lr,
-                repeat,
-            )
-            rates["plain wall"].append(steps / wall)
-            rates["plain cpu"].append(steps / cpu)
-        median = {key: statistics.median(values) for key, values in rates.items()}
-        print(f"{name} ({steps} steps):")
-        for clock in ("cpu", "wall"):
-            dlrun_rate, plain_rate = median[f"dlrun {clock}"], median[f"plain {clock}"]
-            print(
-                f"  {clock:4}: dlrun {dlrun_rate:,.0f} steps/s, plain loop {plain_rate:,.0f} "
-                f"steps/s, ratio {dlrun_rate / plain_rate:.2f}x"
-            )
+        median, steps = compare(cfg, names, make_model, loss_fn, args.repeats, args.threads)
+        print_rates(f"{name} ({steps} steps):", median)
 
 
 if __name__ == "__main__":
