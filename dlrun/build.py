@@ -3,6 +3,7 @@
 import dataclasses
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from hydra.errors import InstantiationException
@@ -12,11 +13,12 @@ from omegaconf.errors import MissingMandatoryValue, ValidationError
 
 from dlrun.data.splits import Data, prepare
 from dlrun.errors import InputError
+from dlrun.logger import CsvLogger
 from dlrun.models.head import DeepGLM
 from dlrun.paths import config_dir
 from dlrun.schema import SCHEMAS, TrainerConfig
 
-GROUPS = ("model", "dataset", "optimizer", "trainer")
+GROUPS = ("model", "dataset", "optimizer", "trainer", "logger")
 TORCH_DEFAULT_THREADS = torch.get_num_threads()
 # Work per step (parameters × rows, × steps for sequences) below which one intra-op thread
 # is faster than several: see benchmarks/threads.py and the README's Performance section.
@@ -142,7 +144,16 @@ def build_model(cfg: DictConfig, data: Data, device: torch.device, dtype: torch.
 
 def build_optimizer(cfg: DictConfig, model: DeepGLM) -> torch.optim.Optimizer:
     make = _instantiate(cfg.optimizer)
-    return make(model.parameters())
+    try:
+        return make(model.parameters())
+    except ValueError as error:  # what only the model's size tells (Newton's max_params)
+        raise InputError(str(error)) from None
+
+
+def build_logger(cfg: DictConfig, run_dir: Path) -> CsvLogger:
+    """The logger=... option, writing into run_dir (the CSV files are written whatever it is);
+    a logger whose package is missing raises InputError here, before training."""
+    return _instantiate(cfg.logger, run_dir=run_dir)
 
 
 def step_work(model: DeepGLM, data: Data, batch_size: int | None) -> int:

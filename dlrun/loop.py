@@ -14,7 +14,7 @@ from torch import Tensor
 from dlrun import tasks
 from dlrun.data.splits import Data, Split
 from dlrun.models.head import DeepGLM
-from dlrun.optim import LineSearch
+from dlrun.optim import LineSearch, Newton
 from dlrun.resume import rng_state
 from dlrun.schema import TrainerConfig
 
@@ -56,8 +56,8 @@ def current_lr(optimizer: torch.optim.Optimizer) -> float:
 
 
 def needs_closure(optimizer: torch.optim.Optimizer) -> bool:
-    """Whether the optimizer re-evaluates the loss within a step (line search, L-BFGS)."""
-    return isinstance(optimizer, (LineSearch, torch.optim.LBFGS))
+    """Whether the optimizer re-evaluates the loss within a step (line search, Newton, L-BFGS)."""
+    return isinstance(optimizer, (LineSearch, Newton, torch.optim.LBFGS))
 
 
 class TrainStep:

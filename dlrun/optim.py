@@ -72,3 +72,96 @@ class LineSearch(torch.optim.Optimizer):
         torch._foreach_copy_(params, start)  # no step size satisfied Armijo: stay put
         self.last_eta = 0.0
         return loss
+
+
+def flat_hessian(loss: Tensor, params: list[Tensor]) -> tuple[Tensor, Tensor]:
+    """(∇L, ∇²L) of a scalar loss in the flattened params, by double backward.
+
+    The Hessian's rows are the gradients of ∇L's entries, taken in one batched backward
+    (`is_grads_batched`, vmap over the identity), so a P-parameter model costs P rows at once.
+    """
+    unused = dict(allow_unused=True, materialize_grads=True)  # a parameter the loss skips
+    grads = torch.autograd.grad(loss, params, create_graph=True, **unused)
+    gradient = torch.cat([g.reshape(-1) for g in grads])
+    identity = torch.eye(len(gradient), dtype=gradient.dtype, device=gradient.device)
+
+    def rows_of(units: Tensor, batched: bool) -> Tensor:
+        rows = torch.autograd.grad(
+            gradient, params, units, retain_graph=True, is_grads_batched=batched, **unused
+        )
+        return torch.cat([r.reshape(len(units) if batched else 1, -1) for r in rows], dim=1)
+
+    try:
+        hessian = rows_of(identity, batched=True)
+    except RuntimeError:  # an op without a batching rule: one backward per row
+        hessian = torch.cat([rows_of(unit, batched=False) for unit in identity])
+    return gradient.detach(), hessian.detach()
+
+
+def newton_direction(gradient: Tensor, hessian: Tensor, damping: float) -> tuple[Tensor, str]:
+    """d solving (H + damping·I) d = ∇L, in float64, and the solver that gave it.
+
+    Cholesky when H + damping·I is positive definite (a GLM with full-rank design); else least
+    squares, whose minimum-norm solution handles a singular H (softmax: the loss is flat along
+    adding one vector to every class's weights) and an indefinite one.
+    """
+    system = hessian.double() + damping * torch.eye(
+        len(gradient), dtype=torch.float64, device=hessian.device
+    )
+    rhs = gradient.double().unsqueeze(1)
+    factor, info = torch.linalg.cholesky_ex(system)
+    if int(info) == 0:
+        return torch.cholesky_solve(rhs, factor).squeeze(1), "cholesky"
+    driver = "gelsd" if system.device.type == "cpu" else None
+    return torch.linalg.lstsq(system, rhs, driver=driver).solution.squeeze(1), "lstsq"
+
+
+class Newton(torch.optim.Optimizer):
+    """Newton's method w ← w − lr·(H + damping·I)⁻¹ ∇L on the whole loss the closure returns.
+
+    H is the Hessian of the mean training loss in all parameters. For a GLM with canonical
+    link, H = (1/m) X̃ᵀ diag(t′(η)) X̃, and the Newton step is iteratively reweighted least
+    squares (IRLS); for the linear model one step from any start lands on the least-squares
+    solution. Building H costs P backward passes and O(P²) memory, so it is for full-batch
+    training of small models: more than `max_params` parameters are refused.
+    """
+
+    def __init__(
+        self, params, lr: float = 1.0, damping: float = 0.0, max_params: int = 2000
+    ) -> None:
+        if lr <= 0:
+            raise ValueError(f"lr={lr!r} is not allowed: a step size > 0 (1 is the Newton step)")
+        if damping < 0:
+            raise ValueError(f"damping={damping!r} is not allowed: a number >= 0")
+        params = list(params)
+        super().__init__(params, dict(lr=lr, damping=damping, max_params=max_params))
+        n_params = sum(p.numel() for group in self.param_groups for p in group["params"])
+        if n_params > max_params:
+            raise ValueError(
+                f"optimizer=newton solves with the {n_params}×{n_params} Hessian, but "
+                f"optimizer.max_params={max_params}: allowed are models with at most "
+                f"max_params parameters; raise optimizer.max_params, or use a smaller model "
+                f"or optimizer=line_search"
+            )
+        self.last_solve = ""  # cholesky | lstsq | skipped (non-finite loss or derivatives)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[..., Tensor]) -> Tensor:
+        """One Newton step; `closure(backward=False)` must return the loss with its graph."""
+        if closure is None:
+            raise ValueError("Newton needs a closure that recomputes the loss")
+        with torch.enable_grad():
+            loss = closure()  # the gradient the loop logs (its norm), and the loss before
+            params = [p for group in self.param_groups for p in group["params"] if p.requires_grad]
+            gradient, hessian = flat_hessian(closure(backward=False), params)
+        if not (torch.isfinite(gradient).all() and torch.isfinite(hessian).all()):
+            self.last_solve = "skipped"  # the loop sees the non-finite loss: status diverged
+            return loss
+        group = self.param_groups[0]
+        direction, self.last_solve = newton_direction(gradient, hessian, group["damping"])
+        offset = 0
+        for p in params:
+            piece = direction[offset : offset + p.numel()].view_as(p).to(p.dtype)
+            p.add_(piece, alpha=-group["lr"])
+            offset += p.numel()
+        return loss

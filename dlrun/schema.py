@@ -424,6 +424,19 @@ class LineSearchConfig(OptimizerConfig):
             require(eta > 0, "etas", list(self.etas), "every step size must be > 0")
 
 
+@dataclass
+class NewtonConfig(OptimizerConfig):
+    _target_: str = "dlrun.optim.Newton"
+    lr: float = 1.0
+    damping: float = 0.0
+    max_params: int = 2000
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.damping >= 0, "damping", self.damping, "a number >= 0")
+        require(self.max_params >= 1, "max_params", self.max_params, "an integer >= 1")
+
+
 # ---------------------------------------------------------------- trainer
 
 
@@ -446,6 +459,28 @@ class TrainerConfig:
         require(self.eval_every >= 1, "eval_every", self.eval_every, "an integer >= 1")
         if self.clip_grad_norm is not None:
             require(self.clip_grad_norm > 0, "clip_grad_norm", self.clip_grad_norm, "null or > 0")
+
+
+# ---------------------------------------------------------------- logger
+
+
+@dataclass
+class LoggerConfig:
+    """logger=csv: the run record's CSV files only (dlrun.logger)."""
+
+    _target_: str = "dlrun.logger.CsvLogger"
+
+
+@dataclass
+class TensorBoardConfig(LoggerConfig):
+    _target_: str = "dlrun.logger.TensorBoardLogger"
+    # the event files' folder inside the run directory
+    subdir: str = "tensorboard"
+    flush_secs: int = 10
+
+    def __post_init__(self) -> None:
+        require(bool(self.subdir), "subdir", self.subdir, "a folder name")
+        require(self.flush_secs >= 1, "flush_secs", self.flush_secs, "an integer >= 1")
 
 
 # ---------------------------------------------------------------- top level
@@ -492,6 +527,7 @@ class DlrunConfig:
     dataset: Any = MISSING
     optimizer: Any = MISSING
     trainer: Any = MISSING
+    logger: Any = MISSING
     seed: int = 0
     device: Device = Device.auto
     threads: int | None = None
@@ -539,8 +575,14 @@ SCHEMAS: dict[str, dict[str, type]] = {
         "seq_digits": SeqDigitsConfig,
         "sunspots": SunspotsConfig,
     },
-    "optimizer": {"sgd": SGDConfig, "adam": AdamConfig, "line_search": LineSearchConfig},
+    "optimizer": {
+        "sgd": SGDConfig,
+        "adam": AdamConfig,
+        "line_search": LineSearchConfig,
+        "newton": NewtonConfig,
+    },
     "trainer": {"trainer": TrainerConfig},
+    "logger": {"csv": LoggerConfig, "tensorboard": TensorBoardConfig},
 }
 
 
