@@ -18,7 +18,7 @@ from dlrun.build import build, check_config, datasets_of_kind
 from dlrun.compose import compose_config, options
 from dlrun.errors import InputError
 
-GROUPS = ("model", "dataset", "optimizer", "trainer", "experiment")
+GROUPS = ("model", "dataset", "optimizer", "trainer", "logger", "experiment")
 USER_FILES = ("csv", "npz")  # need a path from the user: composed and typed, not loaded
 TINY = ("seq_len=8", "trainer.batch_size=4")
 

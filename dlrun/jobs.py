@@ -23,8 +23,8 @@ from dlrun.run import run_experiment
 log = logging.getLogger("dlrun")
 JOB_FILE = "job.json"
 STOP_FILE = ".dlrun_stop"  # in the sweep directory: on_error=fail_fast saw a failure
-# keys that change how a job is run or reported, not what it trains
-NOT_IDENTITY = ("resume", "on_error", "report")
+# keys that change how a job is run, reported or logged, not what it trains
+NOT_IDENTITY = ("resume", "on_error", "report", "logger")
 
 
 def config_hash(cfg: DictConfig) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 import dlrun
+from dlrun.logger import CsvLogger
 
 METRICS_FILE, STEPS_FILE, SUMMARY_FILE = "metrics.csv", "steps.csv", "summary.json"
 CHECKPOINT_FILE, COEFFICIENTS_FILE = "checkpoint.pt", "coefficients.csv"
@@ -67,10 +68,12 @@ def git_commit() -> str | None:
 
 
 class RunRecord:
-    """Writes one run's files into its directory."""
+    """Writes one run's files into its directory, and hands their numbers to `logger`
+    (dlrun.logger: logger=tensorboard)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, logger: CsvLogger | None = None) -> None:
         self.directory = Path(directory)
+        self.logger = CsvLogger(self.directory) if logger is None else logger
         self.directory.mkdir(parents=True, exist_ok=True)
         self.evaluations: list[dict] = []
         self.step_frames: list[pd.DataFrame] = []
@@ -89,17 +92,17 @@ class RunRecord:
     def add_steps(self, first_step: int, epochs: list[int], losses, grad_norms, lrs: list[float]) -> None:
         """Keep per-step loss, gradient norm and step size (written with the next evaluation)."""
         n = len(losses)
-        self.step_frames.append(
-            pd.DataFrame(
-                {
-                    "step": range(first_step + 1, first_step + n + 1),
-                    "epoch": epochs,
-                    "loss": losses.double().numpy(),
-                    "grad_norm": grad_norms.double().numpy(),
-                    "lr": lrs,
-                }
-            )
+        frame = pd.DataFrame(
+            {
+                "step": range(first_step + 1, first_step + n + 1),
+                "epoch": epochs,
+                "loss": losses.double().numpy(),
+                "grad_norm": grad_norms.double().numpy(),
+                "lr": lrs,
+            }
         )
+        self.step_frames.append(frame)
+        self.logger.log_steps(frame)
         self.last_lr = lrs[-1] if lrs else float("nan")
 
     def add_evaluation(
@@ -109,6 +112,7 @@ class RunRecord:
         for split, values in metrics.items():
             row = {"epoch": epoch, "step": step, "split": split, **values}
             self.evaluations.append(row | {"grad_norm": grad_norm, "lr": lr, "elapsed_s": elapsed_s})
+        self.logger.log_evaluation(step, flatten_metrics(metrics))
         self.write_csv(METRICS_FILE, pd.DataFrame(self.evaluations))
         if self.step_frames:
             self.write_csv(STEPS_FILE, pd.concat(self.step_frames, ignore_index=True))

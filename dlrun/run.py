@@ -7,7 +7,7 @@ from time import perf_counter
 from omegaconf import DictConfig
 
 from dlrun.analyze import check_analyses, run_analyses
-from dlrun.build import Experiment, build
+from dlrun.build import Experiment, build, build_logger
 from dlrun.console import RunConsole, print_table, result_table
 from dlrun.diagnostics import GradientWatch
 from dlrun.loop import fit, fit_closed_form
@@ -58,7 +58,7 @@ def run_experiment(
     summary = describe(cfg, names, command)
     experiment = build(cfg, names)
     check_analyses(cfg.analyze, experiment)
-    record = RunRecord(run_dir)
+    record = RunRecord(run_dir, build_logger(cfg, run_dir))
     summary |= {
         "task": experiment.data.task,
         "n_params": sum(p.numel() for p in experiment.model.parameters()),
@@ -85,6 +85,8 @@ def run_experiment(
     except Exception as error:
         record.write_summary(summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"})
         raise
+    finally:
+        record.logger.close()
     summary |= {
         "status": result.status,
         "epochs": result.epochs,

@@ -476,11 +476,9 @@ class TensorBoardConfig(LoggerConfig):
     _target_: str = "dlrun.logger.TensorBoardLogger"
     # the event files' folder inside the run directory
     subdir: str = "tensorboard"
-    flush_secs: int = 10
 
     def __post_init__(self) -> None:
         require(bool(self.subdir), "subdir", self.subdir, "a folder name")
-        require(self.flush_secs >= 1, "flush_secs", self.flush_secs, "an integer >= 1")
 
 
 # ---------------------------------------------------------------- top level

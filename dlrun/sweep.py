@@ -11,9 +11,11 @@ from pathlib import Path
 from time import perf_counter
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Glob
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from dlrun.compose import options
 from dlrun.jobs import STOP_FILE
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
 
@@ -35,8 +37,17 @@ def count_jobs(config: DictConfig) -> int | None:
         if override.is_sweep_override():
             if not override.is_discrete_sweep():
                 return None
-            total *= len(list(override.sweep_string_iterator()))
+            total *= sweep_length(override)
     return total
+
+
+def sweep_length(override) -> int:
+    """The number of values of a discrete sweep; a glob (`model=glob(*)`) counts the group's
+    options it matches (conf/<group>/*.yaml)."""
+    value = override.value()
+    if isinstance(value, Glob):
+        return len(value.filter(options(override.get_key_element())))
+    return len(list(override.sweep_string_iterator()))
 
 
 def sweep_counts(sweep_dir: Path) -> dict[str, int]:

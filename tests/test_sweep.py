@@ -5,10 +5,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from dlrun.console import RunConsole
 from dlrun.jobs import Job, run_job
+from dlrun.paths import config_dir
 from dlrun.report import build_report
+from dlrun.sweep import count_jobs, status_line
 from tests.conftest import compose_config, run_cli, run_config
 
 # 4 jobs: (0.01, 200) completes, (1e3, 200) diverges, both n_samples=2 jobs fail (InputError)
@@ -79,3 +82,20 @@ def test_repeats_train_each_seed_and_the_table_averages_them(tmp_path):
     report = build_report([tmp_path / "0"])
     assert report.rows == [] and report.cells["n"].iloc[0] == 3
     assert report.cells["std"].iloc[0] == pytest.approx(np.std(accs, ddof=1))
+
+
+def test_status_line_counts_the_jobs_of_a_glob_sweep():
+    models = [path.stem for path in (config_dir() / "model").glob("*.yaml")]
+    kept = [name for name in models if not name.startswith("l")]  # all but linear, lstm, ...
+    config = OmegaConf.create(
+        {
+            "hydra": {
+                "sweeper": {"params": {"model": "glob(*,exclude=[l*])"}},
+                "overrides": {"task": ["seed=0,1", "trainer.max_epochs=2"]},
+            }
+        }
+    )
+    assert count_jobs(config) == 2 * len(kept) > 2
+    assert status_line({"completed": 2}, count_jobs(config), 10.0).startswith(
+        f"sweep: 2/{2 * len(kept)} done"
+    )
