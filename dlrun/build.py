@@ -34,8 +34,10 @@ def check_config(cfg: DictConfig) -> None:
         except ValueError as error:
             raise InputError(f"{group}.{error}") from None
         except MissingMandatoryValue as error:
-            raise InputError(f"{error.full_key} is required: set it on the command line, "
-                             f"e.g. {error.full_key}=...") from None
+            raise InputError(
+                f"{error.full_key} is required: set it on the command line, "
+                f"e.g. {error.full_key}=..."
+            ) from None
         except ValidationError as error:
             raise InputError(f"{error.full_key}: {error.msg}") from None
     try:
@@ -83,8 +85,14 @@ def _instantiate(node: DictConfig, **sizes):
 def build_data(cfg: DictConfig, model_name: str, device: torch.device, dtype: torch.dtype) -> Data:
     source = _instantiate(cfg.dataset)
     family = cfg.model.get("family")
-    return prepare(source, None if family is None else str(family), f"model={model_name}",
-                   cfg.seed, dtype, device)
+    return prepare(
+        source,
+        None if family is None else str(family),
+        f"model={model_name}",
+        cfg.seed,
+        dtype,
+        device,
+    )
 
 
 def option_target(group: str, path) -> str | None:

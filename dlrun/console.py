@@ -67,9 +67,9 @@ def result_table(metrics: dict[str, dict[str, float]]) -> Table:
         table.add_column(name, justify="right")
     for split, values in metrics.items():
         cells = [
-            "" if name not in values else (
-                f"{100 * values[name]:.2f}%" if name == "acc" else f"{values[name]:.4g}"
-            )
+            ""
+            if name not in values
+            else (f"{100 * values[name]:.2f}%" if name == "acc" else f"{values[name]:.4g}")
             for name in names
         ]
         table.add_row(split, *cells)

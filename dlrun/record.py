@@ -45,11 +45,19 @@ def finite_or_none(value):
 
 def flatten_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
     """{'val': {'acc': 0.9}} -> {'val/acc': 0.9}, the names used in CSVs, summaries and tables."""
-    return {f"{split}/{name}": value for split, values in metrics.items() for name, value in values.items()}
+    return {
+        f"{split}/{name}": value
+        for split, values in metrics.items()
+        for name, value in values.items()
+    }
 
 
 def versions() -> dict[str, str]:
-    return {"dlrun": dlrun.__version__, "torch": torch.__version__, "python": sys.version.split()[0]}
+    return {
+        "dlrun": dlrun.__version__,
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+    }
 
 
 def git_commit() -> str | None:
@@ -89,7 +97,9 @@ class RunRecord:
         text = json.dumps(finite_or_none(content), indent=2, default=str)
         write_atomically(self.path(name), lambda tmp: tmp.write_text(text + "\n"))
 
-    def add_steps(self, first_step: int, epochs: list[int], losses, grad_norms, lrs: list[float]) -> None:
+    def add_steps(
+        self, first_step: int, epochs: list[int], losses, grad_norms, lrs: list[float]
+    ) -> None:
         """Keep per-step loss, gradient norm and step size (written with the next evaluation)."""
         n = len(losses)
         frame = pd.DataFrame(
@@ -111,7 +121,9 @@ class RunRecord:
         """Append one row per split to metrics.csv and rewrite it (and steps.csv) whole."""
         for split, values in metrics.items():
             row = {"epoch": epoch, "step": step, "split": split, **values}
-            self.evaluations.append(row | {"grad_norm": grad_norm, "lr": lr, "elapsed_s": elapsed_s})
+            self.evaluations.append(
+                row | {"grad_norm": grad_norm, "lr": lr, "elapsed_s": elapsed_s}
+            )
         self.logger.log_evaluation(step, flatten_metrics(metrics))
         self.write_csv(METRICS_FILE, pd.DataFrame(self.evaluations))
         if self.step_frames:

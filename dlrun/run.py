@@ -35,7 +35,11 @@ def write_coefficients(record: RunRecord, experiment: Experiment) -> None:
     data = experiment.data
     if isinstance(experiment.model, GLM) and data.kind == "tabular":
         table = coefficients(
-            experiment.model, data.mean, data.scale, data.feature_names, data.class_names,
+            experiment.model,
+            data.mean,
+            data.scale,
+            data.feature_names,
+            data.class_names,
             data.true_coefficients,
         )
         record.write_csv(COEFFICIENTS_FILE, table)
@@ -76,14 +80,22 @@ def run_experiment(
         if watch:
             watch.measure("init")
         result = train(
-            experiment.model, experiment.data, experiment.optimizer, experiment.trainer,
-            experiment.generator, record, console, **resumed,
+            experiment.model,
+            experiment.data,
+            experiment.optimizer,
+            experiment.trainer,
+            experiment.generator,
+            record,
+            console,
+            **resumed,
         )
         if watch:
             watch.measure("end")
             watch.write(record)  # grad_norms.csv and .png
     except Exception as error:
-        record.write_summary(summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"})
+        record.write_summary(
+            summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"}
+        )
         raise
     finally:
         record.logger.close()

@@ -110,12 +110,19 @@ class CNNConfig(ModelConfig):
         for key in ("kernel_size", "stride", "padding"):
             value = getattr(self, key)
             values = [value] if isinstance(value, int) else list(value)
-            require(all(isinstance(v, int) for v in values) and len(values) in
-                    (1, len(self.channels)), key, value,
-                    "an integer, or a list of one integer per layer of channels")
+            require(
+                all(isinstance(v, int) for v in values) and len(values) in (1, len(self.channels)),
+                key,
+                value,
+                "an integer, or a list of one integer per layer of channels",
+            )
         require(self.pool in ("max", "avg", "none"), "pool", self.pool, "max|avg|none")
-        require(self.global_pool in ("max", "avg", "none"), "global_pool", self.global_pool,
-                "max|avg|none")
+        require(
+            self.global_pool in ("max", "avg", "none"),
+            "global_pool",
+            self.global_pool,
+            "max|avg|none",
+        )
         require(self.pool_size >= 1, "pool_size", self.pool_size, "an integer >= 1")
 
 
@@ -138,12 +145,24 @@ class ResNetConfig(ModelConfig):
         require(self.width >= 1, "width", self.width, "an integer >= 1")
         require(self.form in ("auto", "mlp", "conv"), "form", self.form, "auto|mlp|conv")
         require(self.norm in ("none", "batch", "layer"), "norm", self.norm, "none|batch|layer")
-        require(self.branch_scale in ("zero", "sqrt_depth", "none"), "branch_scale",
-                self.branch_scale, "zero|sqrt_depth|none")
-        require(self.kernel_size >= 1 and self.kernel_size % 2 == 1, "kernel_size",
-                self.kernel_size, "an odd integer >= 1")
-        require(self.global_pool in ("none", "avg", "max"), "global_pool", self.global_pool,
-                "none|avg|max")
+        require(
+            self.branch_scale in ("zero", "sqrt_depth", "none"),
+            "branch_scale",
+            self.branch_scale,
+            "zero|sqrt_depth|none",
+        )
+        require(
+            self.kernel_size >= 1 and self.kernel_size % 2 == 1,
+            "kernel_size",
+            self.kernel_size,
+            "an odd integer >= 1",
+        )
+        require(
+            self.global_pool in ("none", "avg", "max"),
+            "global_pool",
+            self.global_pool,
+            "none|avg|max",
+        )
 
 
 @dataclass
@@ -163,15 +182,27 @@ class RNNConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         require(self.hidden_size >= 1, "hidden_size", self.hidden_size, "an integer >= 1")
-        require(self.activation in ("tanh", "relu", "linear"), "activation", self.activation,
-                "tanh|relu|linear")
-        require(self.init in ("gaussian", "orthogonal", "identity"), "init", self.init,
-                "gaussian|orthogonal|identity")
+        require(
+            self.activation in ("tanh", "relu", "linear"),
+            "activation",
+            self.activation,
+            "tanh|relu|linear",
+        )
+        require(
+            self.init in ("gaussian", "orthogonal", "identity"),
+            "init",
+            self.init,
+            "gaussian|orthogonal|identity",
+        )
         require(self.spectral_radius >= 0, "spectral_radius", self.spectral_radius, ">= 0")
         require(0 <= self.leak < 1, "leak", self.leak, "0 <= α < 1")
         require(self.skip is None or self.skip >= 2, "skip", self.skip, "null or an integer >= 2")
-        require(not self.remove_one_step or self.skip is not None, "remove_one_step",
-                self.remove_one_step, "true only with skip=k (the k-step connection that stays)")
+        require(
+            not self.remove_one_step or self.skip is not None,
+            "remove_one_step",
+            self.remove_one_step,
+            "true only with skip=k (the k-step connection that stays)",
+        )
         require(self.grad_reg >= 0, "grad_reg", self.grad_reg, "a weight >= 0")
 
 
@@ -249,7 +280,9 @@ class SyntheticConfig(DatasetConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(self.task is not None, "task", self.task, "one of regression|binary|count|multiclass")
+        require(
+            self.task is not None, "task", self.task, "one of regression|binary|count|multiclass"
+        )
         require(self.n_samples >= 4, "n_samples", self.n_samples, "an integer >= 4")
         require(self.n_features >= 1, "n_features", self.n_features, "an integer >= 1")
         require(self.n_classes >= 2, "n_classes", self.n_classes, "an integer >= 2")
@@ -272,8 +305,9 @@ class NpzConfig(DatasetConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(self.layout in ("auto", "image", "signal"), "layout", self.layout,
-                "auto|image|signal")
+        require(
+            self.layout in ("auto", "image", "signal"), "layout", self.layout, "auto|image|signal"
+        )
 
 
 @dataclass
@@ -510,10 +544,15 @@ class AnalyzeConfig:
     layer_gradients: bool = False
 
     def __post_init__(self) -> None:
-        require(self.hessian_exact_max_params >= 0, "analyze.hessian_exact_max_params",
-                self.hessian_exact_max_params, "an integer >= 0")
-        require(self.lanczos_steps >= 2, "analyze.lanczos_steps", self.lanczos_steps,
-                "an integer >= 2")
+        require(
+            self.hessian_exact_max_params >= 0,
+            "analyze.hessian_exact_max_params",
+            self.hessian_exact_max_params,
+            "an integer >= 0",
+        )
+        require(
+            self.lanczos_steps >= 2, "analyze.lanczos_steps", self.lanczos_steps, "an integer >= 2"
+        )
 
 
 ON_ERROR = ("continue", "fail_fast")
@@ -544,8 +583,12 @@ class DlrunConfig:
         require(self.seq_len >= 1, "seq_len", self.seq_len, "an integer >= 1")
         require(self.on_error in ON_ERROR, "on_error", self.on_error, "continue | fail_fast")
         require(self.repeats >= 1, "repeats", self.repeats, "an integer >= 1")
-        require(self.resume is None or isinstance(self.resume, bool | str), "resume",
-                self.resume, "null, true, or a run or sweep directory")
+        require(
+            self.resume is None or isinstance(self.resume, bool | str),
+            "resume",
+            self.resume,
+            "null, true, or a run or sweep directory",
+        )
 
 
 SCHEMAS: dict[str, dict[str, type]] = {

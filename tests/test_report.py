@@ -102,8 +102,14 @@ def test_dlrun_report_command(sweep, tmp_path_factory, capsys):
 
 def test_top_level_summary_numbers_such_as_n_params_can_be_tabulated(tmp_path):
     for job, (model, n_params) in enumerate((("cnn", 1234), ("mlp", 4170))):
-        write_run(tmp_path / str(job), [f"model={model}"], "completed", {"val/acc": 0.5},
-                  n_params=n_params, train_time_s=0.25 * (job + 1))
+        write_run(
+            tmp_path / str(job),
+            [f"model={model}"],
+            "completed",
+            {"val/acc": 0.5},
+            n_params=n_params,
+            train_time_s=0.25 * (job + 1),
+        )
     report = build_report([tmp_path], rows=["model"], metrics=["n_params", "train_time_s"])
     cells = report.cells.set_index(["model", "metric"])
     assert cells.loc[("cnn", "n_params"), "mean"] == 1234

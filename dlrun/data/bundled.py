@@ -29,6 +29,10 @@ class Bundled(Source):
         class_names = [str(c) for c in bunch.target_names] if "target_names" in bunch else None
         image_shape = bunch.images.shape[1:] if "images" in bunch else None  # digits: (8, 8)
         return Table(
-            bunch.data, bunch.target, names, task=task, class_names=class_names,
+            bunch.data,
+            bunch.target,
+            names,
+            task=task,
+            class_names=class_names,
             image_shape=image_shape,
         )

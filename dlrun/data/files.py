@@ -35,9 +35,7 @@ class CsvFile(Source):
     """A CSV file with a header: `target` names the label column, `features` the inputs
     (default: every other column)."""
 
-    def __init__(
-        self, path: str, target: str, features: list[str] | None = None, **common
-    ) -> None:
+    def __init__(self, path: str, target: str, features: list[str] | None = None, **common) -> None:
         super().__init__(**common)
         self.path, self.target = path, target
         self.features = None if features is None else list(features)
@@ -129,7 +127,9 @@ class NpzFile(Source):
         for name, array in arrays.items():
             if np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all():
                 index = np.argwhere(~np.isfinite(array))[0]
-                raise InputError(f"{self.path}: {name} has a NaN or infinite value at {tuple(index)}")
+                raise InputError(
+                    f"{self.path}: {name} has a NaN or infinite value at {tuple(index)}"
+                )
         kind, X, X_test = self.arrange(X, X_test)
         names = [f"x{i}" for i in range(X.shape[-1])]
         return Table(X, y, names, kind=kind, X_test=X_test, y_test=y_test)

@@ -74,9 +74,10 @@ def encode_labels(task: str, y: np.ndarray, model: str) -> tuple[np.ndarray, lis
     if task in ("binary", "multiclass"):
         values, codes = np.unique(y, return_inverse=True)
         if task == "binary" and len(values) != 2:
+            shown = ", ".join(_label(v) for v in values[:10]) + (", …" if len(values) > 10 else "")
             raise InputError(
                 f"{model} needs a binary target with exactly two values; this target has "
-                f"{len(values)} ({', '.join(map(str, values[:10]))}{', …' if len(values) > 10 else ''})"
+                f"{len(values)} ({shown})"
             )
         if task == "multiclass" and len(values) < 2:
             raise InputError(f"{model} needs at least two classes; the target has {len(values)}")
@@ -129,12 +130,18 @@ def prepare(
         raise InputError("the dataset has no rows")
     X, y = np.asarray(table.X, dtype=np.float64), np.asarray(table.y, dtype=np.float64)
     has_test = table.X_test is not None
-    all_y = np.concatenate([y.ravel(), np.asarray(table.y_test, dtype=np.float64).ravel()]) if has_test else y
+    all_y = (
+        np.concatenate([y.ravel(), np.asarray(table.y_test, dtype=np.float64).ravel()])
+        if has_test
+        else y
+    )
     task = resolve_task(source.task, family, table, all_y)
     encoded, class_names = encode_labels(task, all_y, model)
-    class_names = table.class_names if table.class_names and class_names and len(
+    class_names = (
         table.class_names
-    ) == len(class_names) else class_names
+        if table.class_names and class_names and len(table.class_names) == len(class_names)
+        else class_names
+    )
     y = encoded[: y.size].reshape(y.shape)
 
     test_fraction = 0.0 if has_test else source.test_fraction
