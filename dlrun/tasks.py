@@ -72,7 +72,9 @@ def metrics(task: str, eta: Tensor, y: Tensor) -> dict[str, float]:
     elif task == "regression":
         mse = F.mse_loss(eta, y)
         values["rmse"] = mse.sqrt()
-        values["r2"] = 1 - mse / y.var(unbiased=False).clamp_min(torch.finfo(y.dtype).tiny)
+        variance = y.var(unbiased=False)
+        # R² is undefined for a constant target (NaN, reported as null), not −mse/tiny
+        values["r2"] = 1 - mse / torch.where(variance > 0, variance, torch.nan)
         # RMSE over the target's std, = sqrt(1 − R²): the forecasting literature's NRMSE
         values["nrmse"] = (1 - values["r2"]).clamp_min(0).sqrt()
     else:

@@ -7,7 +7,7 @@ import torch
 from conftest import run_dirs
 
 from dlrun.data.bundled import Bundled
-from dlrun.data.files import CsvFile
+from dlrun.data.files import CsvFile, NpzFile
 from dlrun.data.splits import infer_task, prepare
 from dlrun.errors import InputError
 
@@ -148,3 +148,45 @@ def test_csv_feature_selection(tmp_path):
     assert table.feature_names == ["dose"] and table.X.shape == (60, 1)
     with pytest.raises(InputError, match="dataset.features names 'height'"):
         CsvFile(str(tmp_path / "v.csv"), "visits", features=["height"]).load(0)
+
+
+def test_csv_features_may_not_include_the_target(tmp_path):
+    visits_csv(tmp_path / "v.csv")
+    for features in (["dose", "visits"], ["visits"]):
+        with pytest.raises(InputError, match="dataset.features names the target 'visits'"):
+            CsvFile(str(tmp_path / "v.csv"), "visits", features=features).load(0)
+
+
+def test_a_single_row_is_refused(tmp_path):
+    (tmp_path / "one.csv").write_text("a,y\n1,2.0\n")
+    source = CsvFile(str(tmp_path / "one.csv"), "y")
+    with pytest.raises(InputError, match="the dataset has 1 row"):
+        prepare(source, None, "model=linear", 0, torch.float32, torch.device("cpu"))
+
+
+def test_npz_target_column_vector_is_read_as_one_target_per_row(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 3)), rng.normal(size=(30, 1))
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    table = NpzFile(str(tmp_path / "d.npz")).load(0)
+    np.testing.assert_array_equal(table.y, y[:, 0])
+
+
+@pytest.mark.parametrize(
+    "y,message",
+    [
+        (
+            np.zeros((30, 2)),
+            r"y must hold one target per row of X: shape \(30,\).*; it is \(30, 2\)",
+        ),
+        (np.array(["a", "b"] * 15), "y must be a numeric array; its dtype is <U1"),
+    ],
+)
+def test_npz_target_of_wrong_shape_or_dtype_is_refused(dlrun_main, tmp_path, y, message):
+    np.savez(tmp_path / "d.npz", X=np.zeros((30, 3)), y=y)
+    code, _, err = dlrun_main("dataset=npz", "dataset.path=d.npz", "trainer.max_epochs=1")
+    assert code == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    import re
+
+    assert re.search(message, err), err

@@ -39,6 +39,14 @@ def test_regression_metrics_match_scikit_learn():
     assert values["r2"] == pytest.approx(r2_score(y, eta), rel=1e-5)
 
 
+def test_r2_of_a_constant_target_is_undefined_not_huge():
+    # R² = 1 − SSE/SST has no value when SST = 0 (a split whose targets are all equal)
+    y, eta = torch.full((5,), 2.0), torch.tensor([1.0, 2.0, 3.0, 2.5, 2.0])
+    values = tasks.metrics("regression", eta, y)
+    assert np.isnan(values["r2"]) and np.isnan(values["nrmse"])
+    assert values["rmse"] == pytest.approx(mean_squared_error(y, eta) ** 0.5, rel=1e-6)
+
+
 def test_count_deviance_and_loss_match_the_poisson_formulas():
     y = torch.tensor([0.0, 1.0, 3.0, 7.0], dtype=torch.float64)
     eta = torch.tensor([0.1, -0.2, 1.0, 2.5], dtype=torch.float64)

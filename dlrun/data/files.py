@@ -65,6 +65,11 @@ class CsvFile(Source):
             )
         if not features:
             raise InputError(f"{self.path}: no feature columns besides the target")
+        if self.target in features:
+            raise InputError(
+                f"dataset.features names the target {self.target!r}; a model must not see its "
+                f"label: leave it out (default: every column but the target)"
+            )
         X = np.column_stack([_numeric_column(frame, c, self.path) for c in features])
         y = _numeric_column(frame, self.target, self.path)
         return Table(X, y, features, task=None)
@@ -131,8 +136,25 @@ class NpzFile(Source):
                     f"{self.path}: {name} has a NaN or infinite value at {tuple(index)}"
                 )
         kind, X, X_test = self.arrange(X, X_test)
+        y, y_test = (self.targets(name, t, kind) for name, t in (("y", y), ("y_test", y_test)))
         names = [f"x{i}" for i in range(X.shape[-1])]
         return Table(X, y, names, kind=kind, X_test=X_test, y_test=y_test)
+
+    def targets(self, name: str, y: np.ndarray | None, kind: str) -> np.ndarray | None:
+        """y as numbers, one per row ((N, 1) read as (N,)); sequences may have one per step."""
+        if y is None:
+            return None
+        if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+            raise InputError(f"{self.path}: {name} must be a numeric array; its dtype is {y.dtype}")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 and not (kind == "sequence" and y.ndim == 2):
+            per_step = " (or (N, T) per step, for sequences)" if kind != "sequence" else ""
+            raise InputError(
+                f"{self.path}: {name} must hold one target per row of X: shape ({len(y)},)"
+                f"{per_step}; it is {y.shape}"
+            )
+        return y
 
     def arrange(self, X: np.ndarray, X_test: np.ndarray | None):
         """(kind, X, X_test) by `layout`; signals become sequences (N, T, C)."""

@@ -128,6 +128,8 @@ def prepare(
     table = source.load(seed)
     if table.X.size == 0 or len(table.X) == 0:
         raise InputError("the dataset has no rows")
+    if len(table.X) < 2:
+        raise InputError("the dataset has 1 row; training and evaluation need at least 2")
     X, y = np.asarray(table.X, dtype=np.float64), np.asarray(table.y, dtype=np.float64)
     has_test = table.X_test is not None
     all_y = (
