@@ -287,6 +287,7 @@ class SyntheticConfig(DatasetConfig):
         require(self.n_features >= 1, "n_features", self.n_features, "an integer >= 1")
         require(self.n_classes >= 2, "n_classes", self.n_classes, "an integer >= 2")
         require(self.noise >= 0, "noise", self.noise, "a number >= 0")
+        require(self.data_seed >= 0, "data_seed", self.data_seed, "an integer >= 0")
 
 
 @dataclass
@@ -325,6 +326,7 @@ class ShapesConfig(DatasetConfig):
         require(self.size >= 5, "size", self.size, "an integer >= 5 (the patterns are 5×5)")
         require(2 <= self.n_classes <= 6, "n_classes", self.n_classes, "2..6")
         require(self.noise >= 0, "noise", self.noise, "a number >= 0")
+        require(self.data_seed >= 0, "data_seed", self.data_seed, "an integer >= 0")
 
 
 @dataclass
@@ -343,6 +345,7 @@ class WaveformsConfig(DatasetConfig):
         require(self.width >= 4, "width", self.width, "an integer >= 4")
         require(self.length >= self.width, "length", self.length, f">= width ({self.width})")
         require(self.noise >= 0, "noise", self.noise, "a number >= 0")
+        require(self.data_seed >= 0, "data_seed", self.data_seed, "an integer >= 0")
 
 
 @dataclass
@@ -356,6 +359,7 @@ class SequenceConfig(DatasetConfig):
         super().__post_init__()
         require(self.n_samples >= 4, "n_samples", self.n_samples, "an integer >= 4")
         require(self.seq_len >= 1, "seq_len", self.seq_len, "an integer >= 1")
+        require(self.data_seed >= 0, "data_seed", self.data_seed, "an integer >= 0")
 
 
 @dataclass
@@ -580,6 +584,7 @@ class DlrunConfig:
     def __post_init__(self) -> None:
         if self.threads is not None:
             require(self.threads >= 1, "threads", self.threads, "null (auto) or an integer >= 1")
+        require(self.seed >= 0, "seed", self.seed, "an integer >= 0")
         require(self.seq_len >= 1, "seq_len", self.seq_len, "an integer >= 1")
         require(self.on_error in ON_ERROR, "on_error", self.on_error, "continue | fail_fast")
         require(self.repeats >= 1, "repeats", self.repeats, "an integer >= 1")

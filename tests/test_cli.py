@@ -81,6 +81,8 @@ def test_installed_command_offers_shell_completion():
         ("+optimizer.foo=1", "optimizer.foo is not a key of this optimizer"),
         ("model.hidden=[]", "model.hidden=[] is not allowed"),
         ("threads=0", "threads=0 is not allowed"),
+        ("seed=-1", "seed=-1 is not allowed: an integer >= 0"),
+        ("dataset=synthetic_binary dataset.data_seed=-2", "dataset.data_seed=-2 is not allowed"),
         ("dataset=csv", "dataset.path is required"),
         ("model=logistic", "model=logistic needs a binary target with exactly two values"),
         ("model=linear dataset.task=binary", "dataset.task=binary does not fit model=linear"),
