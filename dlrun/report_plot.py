@@ -18,8 +18,10 @@ MISSING_MARK = dict(marker="x", color="tab:red", markersize=9, linestyle="none")
 
 
 def is_numeric_axis(cells: pd.DataFrame, cols: list[str]) -> bool:
+    # NaN: a run that did not set the key (runs from several sweeps) has no place on a number line
     return len(cols) == 1 and all(
-        isinstance(v, int | float) and not isinstance(v, bool) for v in cells[cols[0]]
+        isinstance(v, int | float) and not isinstance(v, bool) and not pd.isna(v)
+        for v in cells[cols[0]]
     )
 
 

@@ -114,3 +114,16 @@ def test_top_level_summary_numbers_such_as_n_params_can_be_tabulated(tmp_path):
     cells = report.cells.set_index(["model", "metric"])
     assert cells.loc[("cnn", "n_params"), "mean"] == 1234
     assert cells.loc[("mlp", "train_time_s"), "mean"] == 0.5
+
+
+def test_a_numeric_column_key_some_runs_did_not_set_still_plots(tmp_path):
+    # runs gathered from different sweeps: model=a never set seq_len, model=b spans 4..2000
+    write_run(tmp_path / "0", ["model=a"], "failed", {}, error="RuntimeError: boom")
+    write_run(tmp_path / "1", ["model=b", "seq_len=4"], "completed", {"val/acc": 0.5})
+    write_run(tmp_path / "2", ["model=b", "seq_len=2000"], "completed", {"val/acc": 0.7})
+    for metric in ("val/acc", "val/loss"):  # val/loss: no run recorded it
+        report = build_report([tmp_path], rows=[], cols=["seq_len"], metrics=[metric])
+        write_report(report, tmp_path / "out")
+        assert (tmp_path / "out" / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+        text = (tmp_path / "out" / "comparison.md").read_text()
+        assert "failed" in text and ("70.00%" in text) == (metric == "val/acc")
