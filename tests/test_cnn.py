@@ -165,6 +165,28 @@ def test_too_small_an_input_is_refused_with_the_layer_named(run_dlrun):
         run_dlrun("model=cnn", "model.kernel_size=[3,3,3]", "trainer.max_steps=1")
 
 
+@pytest.mark.parametrize(("mode", "widest"), [("reflect", 7), ("circular", 8), ("zeros", 20)])
+def test_padding_wider_than_the_input_is_refused_for_modes_that_copy_the_input(mode, widest):
+    """torch's rule: reflect padding < the input's size, circular <= it, zeros anything."""
+
+    def build(padding):
+        return CNN((8, 8), "multiclass", 3, channels=[2], padding=padding, padding_mode=mode)
+
+    assert build(widest)(torch.randn(2, 64)).shape == (2, 3)  # the widest allowed runs
+    if mode != "zeros":
+        with pytest.raises(ValueError, match=f"padding {widest + 1} .*padding_mode={mode}"):
+            build(widest + 1)
+
+
+def test_reflect_padding_past_the_input_is_one_input_error(run_dlrun):
+    from dlrun.errors import InputError
+
+    with pytest.raises(InputError, match="layer 1 .*8×8.*padding_mode=reflect"):
+        run_dlrun(
+            "model=cnn", "model.padding_mode=reflect", "model.padding=8", "trainer.max_steps=1"
+        )
+
+
 def test_shapes_stamps_each_pattern_somewhere_on_the_canvas():
     table = Shapes(n_samples=50, size=10, noise=0.0).load(seed=0)
     assert table.kind == "image" and table.X.shape == (50, 10, 10)

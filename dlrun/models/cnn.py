@@ -22,6 +22,8 @@ GLOBAL_POOLS = {
 }
 CONVS = (nn.Conv1d, nn.Conv2d)
 PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
+# padding modes that copy the input: reflect needs padding < size, circular padding <= size
+WRAPPING_PADS = {"reflect": 1, "circular": 0}
 
 
 class ToGrid(nn.Module):
@@ -140,6 +142,12 @@ class CNN(DeepGLM):
         width, size = grid.shape[0], list(grid.shape[1:])
         blocks = []
         for i, (out, k, s, p) in enumerate(zip(channels, kernels, strides, paddings, strict=True)):
+            if padding_mode in WRAPPING_PADS and p > min(size) - WRAPPING_PADS[padding_mode]:
+                raise ValueError(
+                    f"padding {p} at layer {i + 1} is too wide for its input "
+                    f"{'×'.join(map(str, size))} with padding_mode={padding_mode}: at most "
+                    f"{min(size) - WRAPPING_PADS[padding_mode]} (the padding copies the input)"
+                )
             size = [conv_output(m, k, s, p) for m in size]
             pooling = nn.Identity()
             if pool != "none" and pool_size > 1:
