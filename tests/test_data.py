@@ -190,3 +190,16 @@ def test_npz_target_of_wrong_shape_or_dtype_is_refused(dlrun_main, tmp_path, y, 
     import re
 
     assert re.search(message, err), err
+
+
+def test_csv_infinite_cells_are_refused_like_missing_ones(tmp_path):
+    (tmp_path / "inf.csv").write_text("a,y\n1,3\n2,5\ninf,7\n4,9\n")
+    with pytest.raises(InputError, match=r"column 'a' has the value inf in data row 3 \(line 4"):
+        CsvFile(str(tmp_path / "inf.csv"), "y").load(0)
+
+
+def test_csv_spaces_after_the_commas_are_not_part_of_the_names(tmp_path):
+    (tmp_path / "sp.csv").write_text("a, y\n1, 3\n2, 5\n3, 7\n")
+    table = CsvFile(str(tmp_path / "sp.csv"), "y").load(0)
+    assert table.feature_names == ["a"]
+    np.testing.assert_array_equal(table.y, [3.0, 5.0, 7.0])

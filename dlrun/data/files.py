@@ -19,11 +19,17 @@ def _existing(path: str, what: str) -> Path:
 def _numeric_column(frame: pd.DataFrame, column: str, path: str) -> np.ndarray:
     """The column as floats, or an InputError naming the first bad cell's column and row."""
     values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna().to_numpy()
+    bad = ~np.isfinite(values.to_numpy(dtype=np.float64))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raw = frame[column].iloc[row]
-        what = "a missing value (NaN)" if pd.isna(raw) else f"the non-numeric value {raw!r}"
+        what = (
+            "a missing value (NaN)"
+            if pd.isna(raw)
+            else f"the value {values.iloc[row]}"
+            if pd.notna(values.iloc[row])
+            else f"the non-numeric value {raw!r}"
+        )
         raise InputError(
             f"{path}: column {column!r} has {what} in data row {row + 1} (line {row + 2} of the "
             f"file); every feature and the target must be numbers"
@@ -43,7 +49,7 @@ class CsvFile(Source):
     def load(self, seed: int) -> Table:
         file = _existing(self.path, "CSV")
         try:
-            frame = pd.read_csv(file)
+            frame = pd.read_csv(file, skipinitialspace=True)  # "a, b" names columns a and b
         except pd.errors.EmptyDataError:
             raise InputError(f"{self.path}: the file is empty (no header, no rows)") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as error:
