@@ -151,6 +151,15 @@ def build_model(cfg: DictConfig, data: Data, device: torch.device, dtype: torch.
 
 
 def build_optimizer(cfg: DictConfig, model: DeepGLM) -> torch.optim.Optimizer:
+    optimizer_class = get_class(cfg.optimizer._target_)
+    if getattr(optimizer_class, "needs_second_derivatives", False) and getattr(
+        model, "first_derivatives_only", False
+    ):
+        raise InputError(
+            f"optimizer={optimizer_class.__name__.lower()} needs second derivatives, which the "
+            "numpy backprop does not compute: use model=mlp (the same network in torch) or "
+            "optimizer=sgd|adam|line_search"
+        )
     make = _instantiate(cfg.optimizer)
     try:
         return make(model.parameters())

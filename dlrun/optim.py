@@ -126,6 +126,8 @@ class Newton(torch.optim.Optimizer):
     training of small models: more than `max_params` parameters are refused.
     """
 
+    needs_second_derivatives = True
+
     def __init__(
         self, params, lr: float = 1.0, damping: float = 0.0, max_params: int = 2000
     ) -> None:

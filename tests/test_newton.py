@@ -204,3 +204,12 @@ def test_experiment_config_runs_every_optimizer(run_dlrun):
         assert (run_dir / "steps.csv").is_file()
         losses[optimizer] = summary["metrics"]["train/loss"]
     assert losses["newton"] < min(losses["sgd"], losses["line_search"])
+
+
+def test_numpy_mlp_is_refused_before_training(dlrun_main):
+    # the numpy backprop has no second derivatives, so no Hessian for Newton
+    code, out, err = dlrun_main(
+        "model=mlp_numpy", "model.hidden=[4]", "dataset=iris", "optimizer=newton"
+    )
+    assert code == 2 and "Traceback" not in err + out and err.count("\n") == 1
+    assert "optimizer=newton needs second derivatives" in err and "model=mlp" in err
