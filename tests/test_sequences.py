@@ -101,3 +101,16 @@ def test_adding_needs_two_steps_and_says_so_on_the_command_line(tmp_path):
     result = run_cli("model=gru", "seq_len=1", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "adding problem needs >= 2" in result.stderr
+
+
+def test_class_tasks_refuse_a_real_valued_target(run_dlrun):
+    """The adding problem's sums (or Mackey-Glass values) are no class labels: each distinct
+    value became its own class (loss log K, accuracy 0%); whole-number labels stay classes."""
+    from dlrun.data.splits import encode_labels
+
+    codes, names = encode_labels("multiclass", np.array([2.0, 0.0, 5.0, 2.0]), "model=gru")
+    assert codes.tolist() == [1, 0, 2, 1] and names == ["0", "2", "5"]
+    with pytest.raises(InputError, match="multiclass needs class labels.*fractions.*regression"):
+        encode_labels("multiclass", np.array([0.5, 1.25, 2.0]), "model=gru")
+    with pytest.raises(InputError, match="class labels.*dataset.task=regression"):
+        run_dlrun("model=gru", "dataset=adding", "seq_len=5", "dataset.task=multiclass")

@@ -79,6 +79,11 @@ def encode_labels(task: str, y: np.ndarray, model: str) -> tuple[np.ndarray, lis
                 f"{model} needs a binary target with exactly two values; this target has "
                 f"{len(values)} ({shown})"
             )
+        if task == "multiclass" and not np.all(np.equal(np.mod(values, 1), 0)):
+            raise InputError(
+                f"{model} with task multiclass needs class labels; the target has fractions "
+                f"(e.g. {values[np.mod(values, 1) != 0][0]:g}): use dataset.task=regression"
+            )
         if task == "multiclass" and len(values) < 2:
             raise InputError(f"{model} needs at least two classes; the target has {len(values)}")
         return codes.reshape(y.shape), [_label(v) for v in values]
