@@ -23,7 +23,8 @@ log = logging.getLogger("dlrun")
 
 
 def count_jobs(config: DictConfig) -> int | None:
-    """The number of jobs of a basic sweep: the product of the sweep lists' lengths."""
+    """The number of run records a basic sweep writes: the product of the sweep lists'
+    lengths, times `repeats` (each job writes one record per seed)."""
     try:
         params = [f"{k}={v}" for k, v in (config.hydra.sweeper.get("params") or {}).items()]
         overrides = OverridesParser.create().parse_overrides(
@@ -32,13 +33,16 @@ def count_jobs(config: DictConfig) -> int | None:
     except Exception:  # another sweeper's syntax (ranges, intervals): no total known
         return None
     final = {override.get_key_element(): override for override in overrides}  # last one wins
-    total = 1
-    for override in final.values():
+    total, repeats = 1, [config.get("repeats", 1)]
+    for key, override in final.items():
         if override.is_sweep_override():
             if not override.is_discrete_sweep():
                 return None
-            total *= sweep_length(override)
-    return total
+            if key == "repeats":
+                repeats = [int(value) for value in override.sweep_string_iterator()]
+            else:
+                total *= sweep_length(override)
+    return total * sum(repeats)
 
 
 def sweep_length(override) -> int:

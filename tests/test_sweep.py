@@ -99,3 +99,18 @@ def test_status_line_counts_the_jobs_of_a_glob_sweep():
     assert status_line({"completed": 2}, count_jobs(config), 10.0).startswith(
         f"sweep: 2/{2 * len(kept)} done"
     )
+
+
+def test_status_line_total_counts_every_repeat():
+    # the status line counts run records, and repeats=R writes R per job: 2 lrs × 3 = 6
+    config = OmegaConf.create(
+        {
+            "repeats": 3,
+            "hydra": {"sweeper": {}, "overrides": {"task": ["optimizer.lr=0.1,1", "repeats=3"]}},
+        }
+    )
+    assert count_jobs(config) == 6
+    swept = OmegaConf.create(
+        {"hydra": {"sweeper": {}, "overrides": {"task": ["optimizer.lr=0.1,1", "repeats=1,2"]}}}
+    )
+    assert count_jobs(swept) == 2 * (1 + 2)
