@@ -180,6 +180,7 @@ def test_npz_target_column_vector_is_read_as_one_target_per_row(tmp_path):
             r"y must hold one target per row of X: shape \(30,\).*; it is \(30, 2\)",
         ),
         (np.array(["a", "b"] * 15), "y must be a numeric array; its dtype is <U1"),
+        (np.ones(30) * 1j, "y must be a numeric array; its dtype is complex128"),
     ],
 )
 def test_npz_target_of_wrong_shape_or_dtype_is_refused(dlrun_main, tmp_path, y, message):

@@ -81,6 +81,13 @@ class CsvFile(Source):
         return Table(X, y, features, task=None)
 
 
+def real_numbers(array: np.ndarray) -> bool:
+    """Integers, floats or booleans (not strings, objects or complex numbers)."""
+    return array.dtype == bool or (
+        np.issubdtype(array.dtype, np.number) and not np.issubdtype(array.dtype, np.complexfloating)
+    )
+
+
 LAYOUTS = ("auto", "image", "signal")
 RANKS = {"image": (3, 4), "signal": (2, 3)}
 
@@ -127,7 +134,7 @@ class NpzFile(Source):
         X, y = arrays["X"], arrays["y"]
         X_test, y_test = arrays.get("X_test"), arrays.get("y_test")
         for name, x in (("X", X), ("X_test", X_test)):
-            if x is not None and (x.ndim < 2 or not np.issubdtype(x.dtype, np.number)):
+            if x is not None and (x.ndim < 2 or not real_numbers(x)):
                 raise InputError(f"{self.path}: {name} must be a numeric array of rank >= 2")
         if len(X) == 0:
             raise InputError(f"{self.path}: X has no rows")
@@ -150,7 +157,7 @@ class NpzFile(Source):
         """y as numbers, one per row ((N, 1) read as (N,)); sequences may have one per step."""
         if y is None:
             return None
-        if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        if not real_numbers(y):
             raise InputError(f"{self.path}: {name} must be a numeric array; its dtype is {y.dtype}")
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
