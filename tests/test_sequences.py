@@ -114,3 +114,18 @@ def test_class_tasks_refuse_a_real_valued_target(run_dlrun):
         encode_labels("multiclass", np.array([0.5, 1.25, 2.0]), "model=gru")
     with pytest.raises(InputError, match="class labels.*dataset.task=regression"):
         run_dlrun("model=gru", "dataset=adding", "seq_len=5", "dataset.task=multiclass")
+
+
+def test_per_step_targets_longer_than_the_sequence_are_refused(run_dlrun, tmp_path):
+    """A recurrent head reads the last T' steps of T: y (N, T') needs T' <= T (was a shape
+    error from the loss)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 6, 2))
+    np.savez(tmp_path / "long.npz", X=X, y=rng.normal(size=(40, 8)))
+    np.savez(tmp_path / "last5.npz", X=X, y=rng.normal(size=(40, 5)))
+    with pytest.raises(InputError, match=r"y has 8 targets per sequence .* X has 6 steps"):
+        run_dlrun("model=gru", "dataset=npz", f"dataset.path={tmp_path / 'long.npz'}")
+    summary, _ = run_dlrun(
+        "model=gru", "dataset=npz", f"dataset.path={tmp_path / 'last5.npz'}", "trainer.max_steps=1"
+    )
+    assert summary["status"] == "completed"

@@ -150,6 +150,11 @@ class NpzFile(Source):
                 )
         kind, X, X_test = self.arrange(X, X_test)
         y, y_test = (self.targets(name, t, kind) for name, t in (("y", y), ("y_test", y_test)))
+        if kind == "sequence" and y.ndim == 2 and y.shape[1] > X.shape[1]:
+            raise InputError(
+                f"{self.path}: y has {y.shape[1]} targets per sequence but X has {X.shape[1]} "
+                "steps; per-step targets (N, T') go with the last T' <= T steps"
+            )
         names = [f"x{i}" for i in range(X.shape[-1])]
         return Table(X, y, names, kind=kind, X_test=X_test, y_test=y_test)
 
