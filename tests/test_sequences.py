@@ -129,3 +129,13 @@ def test_per_step_targets_longer_than_the_sequence_are_refused(run_dlrun, tmp_pa
         "model=gru", "dataset=npz", f"dataset.path={tmp_path / 'last5.npz'}", "trainer.max_steps=1"
     )
     assert summary["status"] == "completed"
+
+
+def test_test_targets_shaped_unlike_the_training_targets_are_refused(run_dlrun, tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = dict(X=rng.normal(size=(40, 6, 2)), X_test=rng.normal(size=(10, 6, 2)))
+    np.savez(
+        tmp_path / "t.npz", y=rng.normal(size=(40, 4)), y_test=rng.normal(size=(10, 3)), **arrays
+    )
+    with pytest.raises(InputError, match=r"y_test rows are \(3,\), y's \(4,\)"):
+        run_dlrun("model=gru", "dataset=npz", f"dataset.path={tmp_path / 't.npz'}")

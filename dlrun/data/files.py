@@ -155,6 +155,8 @@ class NpzFile(Source):
                 f"{self.path}: y has {y.shape[1]} targets per sequence but X has {X.shape[1]} "
                 "steps; per-step targets (N, T') go with the last T' <= T steps"
             )
+        if y_test is not None and y_test.shape[1:] != y.shape[1:]:
+            raise InputError(f"{self.path}: y_test rows are {y_test.shape[1:]}, y's {y.shape[1:]}")
         names = [f"x{i}" for i in range(X.shape[-1])]
         return Table(X, y, names, kind=kind, X_test=X_test, y_test=y_test)
 
