@@ -139,3 +139,11 @@ def test_every_recurrent_run_writes_grad_norms_and_summary_fields(run_dlrun):
             key.split("/")[1] for key in metrics if key.startswith(phase)
         }
     assert metrics["init/spectral_radius"] == pytest.approx(1.0, rel=1e-6)  # orthogonal, ρ = 1
+
+
+@pytest.mark.parametrize("experiment", ["rnn_gradients", "adding_task"])
+def test_recurrent_experiments_run_one_recurrent_model_without_multirun(compose_cfg, experiment):
+    """Without --multirun the sweep's model list is not applied: the experiment's own model is
+    (it was the default mlp, refused on the adding problem)."""
+    cfg, names = compose_cfg(f"experiment={experiment}")
+    assert names["model"] == "rnn" and names["dataset"] == "adding"
