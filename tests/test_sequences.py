@@ -80,6 +80,17 @@ def test_sunspots_or_a_clear_message():
 
 
 def test_too_short_series_is_an_input_error():
+    # the windowing itself, on a series as long as sunspots' 309 years (no statsmodels needed)
+    series = np.arange(309, dtype=np.float64)
+    with pytest.raises(InputError, match="seq_len=400"):
+        sequences.windows(series, seq_len=400, horizon=1)
+    X, y = sequences.windows(series, seq_len=300, horizon=1)
+    with pytest.raises(InputError, match="too short for seq_len=300"):
+        sequences.forecasting_table(X, y, test_fraction=0.2, name="sunspots")
+
+
+def test_too_short_sunspots_is_an_input_error():
+    pytest.importorskip("statsmodels")
     with pytest.raises(InputError, match="seq_len"):
         sequences.Sunspots(seq_len=400).load(0)
 
