@@ -11,12 +11,13 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue, ValidationError
 
+from dlrun.config import SCHEMAS
+from dlrun.config.trainer import TrainerConfig
 from dlrun.data.splits import Data, prepare
 from dlrun.errors import InputError
 from dlrun.logger import CsvLogger
 from dlrun.models.head import DeepGLM
 from dlrun.paths import config_dir
-from dlrun.schema import SCHEMAS, TrainerConfig
 
 GROUPS = ("model", "dataset", "optimizer", "trainer", "logger")
 TORCH_DEFAULT_THREADS = torch.get_num_threads()

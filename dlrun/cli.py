@@ -8,11 +8,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from dlrun.config import register_schemas
 from dlrun.console import RunConsole
 from dlrun.errors import InputError
 from dlrun.jobs import Job, run_job
 from dlrun.paths import config_dir
-from dlrun.schema import register_schemas
 
 register_schemas()
 

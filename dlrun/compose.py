@@ -3,8 +3,8 @@
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, open_dict
 
+from dlrun.config import register_schemas
 from dlrun.paths import config_dir
-from dlrun.schema import register_schemas
 
 
 def compose_config(*overrides: str) -> tuple[DictConfig, dict[str, str]]:

@@ -12,11 +12,11 @@ import torch
 from torch import Tensor
 
 from dlrun import tasks
+from dlrun.config.trainer import TrainerConfig
 from dlrun.data.splits import Data, Split
 from dlrun.models.head import DeepGLM
 from dlrun.optim import LineSearch, Newton
 from dlrun.resume import rng_state
-from dlrun.schema import TrainerConfig
 
 EVAL_CHUNK_ROWS = 8192
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from dlrun.compose import compose_config
+from dlrun.config import register_schemas
 from dlrun.console import RunConsole
 from dlrun.run import run_experiment
-from dlrun.schema import register_schemas
 
 register_schemas()
 torch.set_num_threads(1)

@@ -1,0 +1,31 @@
+"""Typed schemas behind the YAML configs, registered in Hydra's ConfigStore: one module per group.
+
+A wrong type fails at composition with Hydra's own message; a value out of range fails in
+`__post_init__`, which `dlrun.build.check_config` runs before any work starts.
+Each YAML option extends its schema through its defaults list (`/schema/<group>/<name>@_here_`).
+"""
+
+from hydra.core.config_store import ConfigStore
+
+from dlrun.config import dataset, model, optimizer, trainer
+from dlrun.config.settings import DlrunConfig
+
+SCHEMAS: dict[str, dict[str, type]] = {
+    "model": model.SCHEMAS,
+    "dataset": dataset.SCHEMAS,
+    "optimizer": optimizer.SCHEMAS,
+    "trainer": trainer.TRAINER_SCHEMAS,
+    "logger": trainer.LOGGER_SCHEMAS,
+}
+
+
+def register_schemas() -> None:
+    """Put every schema into Hydra's ConfigStore under schema/<group>/<name>."""
+    from dlrun.resolvers import register_resolvers
+
+    register_resolvers()
+    store = ConfigStore.instance()
+    store.store(name="dlrun_schema", node=DlrunConfig)
+    for group, schemas in SCHEMAS.items():
+        for name, node in schemas.items():
+            store.store(group=f"schema/{group}", name=name, node=node)
