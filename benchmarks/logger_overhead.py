@@ -29,7 +29,7 @@ def per_step_us(directory: Path) -> float:
     frame = pd.DataFrame(
         {"step": range(1, STEPS + 1), "epoch": 1, "loss": 0.5, "grad_norm": 1.5, "lr": 0.1}
     )
-    logger = TensorBoardLogger(directory)
+    logger = TensorBoardLogger(directory, subdir="tensorboard")
     started = time.perf_counter()
     logger.log_steps(frame)
     logger.close()

@@ -48,7 +48,7 @@ class TensorBoardLogger(CsvLogger):
     killed run logged after that checkpoint instead of showing those steps twice.
     """
 
-    def __init__(self, run_dir: Path, subdir: str = "tensorboard") -> None:
+    def __init__(self, run_dir: Path, *, subdir: str) -> None:
         super().__init__(run_dir)
         try:
             from tensorboard.compat.proto import event_pb2, summary_pb2

@@ -18,17 +18,15 @@ class LineSearch(torch.optim.Optimizer):
     def __init__(
         self,
         params,
-        lr: float = 1.0,
-        mode: str = "armijo",
-        c1: float = 1e-4,
-        shrink: float = 0.5,
-        max_backtracks: int = 30,
-        etas: Sequence[float] = (1.0, 0.3, 0.1, 0.03, 0.01, 0.003),
+        *,
+        lr: float,
+        mode: str,
+        c1: float,
+        shrink: float,
+        max_backtracks: int,
+        etas: Sequence[float],
     ) -> None:
-        if mode not in ("armijo", "grid"):
-            raise ValueError(f"mode={mode!r} is not allowed: armijo|grid")
-        if lr <= 0 or not 0 < c1 < 1 or not 0 < shrink < 1 or max_backtracks < 1 or not etas:
-            raise ValueError("line search needs lr > 0, 0 < c1 < 1, 0 < shrink < 1, etas")
+        # defaults and range rules: dlrun.config.optimizer.LineSearchConfig
         defaults = dict(lr=lr, mode=mode, c1=c1, shrink=shrink, max_backtracks=max_backtracks)
         super().__init__(params, defaults)
         self.etas = [float(eta) for eta in etas]
@@ -128,13 +126,9 @@ class Newton(torch.optim.Optimizer):
 
     needs_second_derivatives = True
 
-    def __init__(
-        self, params, lr: float = 1.0, damping: float = 0.0, max_params: int = 2000
-    ) -> None:
-        if lr <= 0:
-            raise ValueError(f"lr={lr!r} is not allowed: a step size > 0 (1 is the Newton step)")
-        if damping < 0:
-            raise ValueError(f"damping={damping!r} is not allowed: a number >= 0")
+    def __init__(self, params, *, lr: float, damping: float, max_params: int) -> None:
+        # defaults and range rules: dlrun.config.optimizer.NewtonConfig; the parameter count
+        # is known only here
         params = list(params)
         super().__init__(params, dict(lr=lr, damping=damping, max_params=max_params))
         n_params = sum(p.numel() for group in self.param_groups for p in group["params"])

@@ -16,6 +16,21 @@ register_schemas()
 torch.set_num_threads(1)
 
 
+def from_schema(schema: type, *args, **overrides):
+    """The schema's target built from the schema's defaults and `overrides`, range rules
+    checked: how tests build a model, source or optimizer without composing a whole config."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.merge(OmegaConf.structured(schema), overrides)
+    OmegaConf.to_object(node)  # the schema's __post_init__: its range rules
+    try:
+        return instantiate(node, *args, _partial_=False, _convert_="all")
+    except InstantiationException as error:  # the constructor's own error, as a caller sees it
+        raise error.__cause__ from None
+
+
 def run_config(run_dir: Path, *overrides: str) -> dict:
     """Run dlrun in-process with these overrides into run_dir; returns summary.json's content."""
     cfg, names = compose_config(*overrides)

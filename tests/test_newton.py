@@ -7,9 +7,10 @@ import torch
 
 from dlrun.build import build
 from dlrun.compose import compose_config
+from dlrun.config.optimizer import NewtonConfig
 from dlrun.errors import InputError
 from dlrun.loop import TrainStep
-from dlrun.optim import Newton
+from tests.conftest import from_schema
 
 GLM_DATA = {
     "linear": "synthetic_regression",
@@ -155,7 +156,7 @@ def test_too_many_parameters_are_refused():
     with pytest.raises(InputError, match=r"4609×4609 Hessian.*optimizer.max_params=2000"):
         newton_run("logistic", "model=mlp", "model.hidden=[64,64]")
     with pytest.raises(ValueError, match="max_params=5"):
-        Newton(torch.nn.Linear(5, 1).parameters(), max_params=5)
+        from_schema(NewtonConfig, torch.nn.Linear(5, 1).parameters(), max_params=5)
 
 
 def test_bad_settings_exit_2(dlrun_main):

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
+from dlrun.config.optimizer import LineSearchConfig
 from dlrun.models.glm import GLM
-from dlrun.optim import LineSearch
+from tests.conftest import from_schema
 
 
 def logistic_problem(seed: int = 0):
@@ -38,7 +39,7 @@ def flat(tensors) -> torch.Tensor:
 def test_armijo_condition_holds_at_every_accepted_step():
     model, X, y = logistic_problem()
     c1 = 0.3  # a demanding c1, so that backtracking actually happens
-    optimizer = LineSearch(model.parameters(), lr=8.0, c1=c1)
+    optimizer = from_schema(LineSearchConfig, model.parameters(), lr=8.0, c1=c1)
     closure = closure_for(model, optimizer, X, y)
     shrinks = 0
     for _ in range(30):
@@ -59,7 +60,7 @@ def test_armijo_condition_holds_at_every_accepted_step():
 
 def test_armijo_stays_put_when_no_step_size_is_accepted():
     model, X, y = logistic_problem()
-    optimizer = LineSearch(model.parameters(), lr=1e6, max_backtracks=2)
+    optimizer = from_schema(LineSearchConfig, model.parameters(), lr=1e6, max_backtracks=2)
     before = flat(model.parameters())
     optimizer.step(closure_for(model, optimizer, X, y))
     assert optimizer.last_eta == 0.0
@@ -69,7 +70,7 @@ def test_armijo_stays_put_when_no_step_size_is_accepted():
 @pytest.mark.parametrize("etas", [[4.0, 1.0, 0.25, 0.01], [0.001, 0.01, 30.0]])
 def test_grid_mode_picks_the_best_step_size_of_its_grid(etas):
     model, X, y = logistic_problem(seed=1)
-    optimizer = LineSearch(model.parameters(), mode="grid", etas=etas)
+    optimizer = from_schema(LineSearchConfig, model.parameters(), mode="grid", etas=etas)
     closure = closure_for(model, optimizer, X, y)
     closure()
     start = [p.detach().clone() for p in model.parameters()]

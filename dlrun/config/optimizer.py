@@ -19,6 +19,8 @@ class OptimizerConfig:
 
 @dataclass
 class SGDConfig(OptimizerConfig):
+    """Stochastic gradient descent: w ← w − lr·∇L (with optional momentum and weight decay)."""
+
     _target_: str = "torch.optim.SGD"
     momentum: float = 0.0
     weight_decay: float = 0.0
@@ -31,6 +33,8 @@ class SGDConfig(OptimizerConfig):
 
 @dataclass
 class AdamConfig(OptimizerConfig):
+    """Adam (Kingma & Ba, 2015)."""
+
     _target_: str = "torch.optim.Adam"
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -42,6 +46,12 @@ class AdamConfig(OptimizerConfig):
 
 @dataclass
 class LineSearchConfig(OptimizerConfig):
+    """Steepest descent with a line search along −∇L.
+
+    mode=armijo: start at lr, shrink until L(w − η∇L) ≤ L(w) − c1·η·‖∇L‖².
+    mode=grid: the lecture's loop, try every η in etas and keep the one with the lowest loss.
+    """
+
     _target_: str = "dlrun.optim.LineSearch"
     lr: float = 1.0
     mode: SearchMode = SearchMode.armijo
@@ -62,8 +72,15 @@ class LineSearchConfig(OptimizerConfig):
 
 @dataclass
 class NewtonConfig(OptimizerConfig):
+    """Newton's method (IRLS for GLMs): w ← w − lr·(H + damping·I)⁻¹∇L, H the Hessian of the
+    mean training loss in all parameters. Meant for full-batch training (trainer=full_batch) of
+    small models: building H costs one backward pass per parameter, so more than max_params
+    are refused."""
+
     _target_: str = "dlrun.optim.Newton"
+    # 1 is the full Newton step
     lr: float = 1.0
+    # added to H's diagonal (Levenberg-style): > 0 shortens steps where curvature is small
     damping: float = 0.0
     max_params: int = 2000
 

@@ -7,12 +7,18 @@ from dlrun.config.rules import require
 
 @dataclass
 class TrainerConfig:
+    """Mini-batch training (trainer=default); batch_size: null trains on the full batch."""
+
     max_epochs: int = 20
+    # stop after this many optimizer steps (null: no limit)
     max_steps: int | None = None
     batch_size: int | None = 32
+    # evaluate (and checkpoint) every N epochs, and always at the end
     eval_every: int = 1
     shuffle: bool = True
+    # clip the global gradient norm to this value (null: no clipping)
     clip_grad_norm: float | None = None
+    # write checkpoint.pt at every evaluation (what resume=... continues from)
     checkpoint: bool = True
 
     def __post_init__(self) -> None:
@@ -40,7 +46,13 @@ class TensorBoardConfig(LoggerConfig):
     subdir: str = "tensorboard"
 
     def __post_init__(self) -> None:
-        require(bool(self.subdir), "subdir", self.subdir, "a folder name")
+        name = str(self.subdir)
+        require(
+            name not in ("", ".", "..") and "/" not in name and "\\" not in name,
+            "subdir",
+            self.subdir,
+            "a folder name inside the run directory (no '/', not '.' or '..')",
+        )
 
 
 # trainer=<option> YAMLs extend these through /schema/trainer/<name>@_here_
