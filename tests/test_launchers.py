@@ -1,4 +1,5 @@
-"""The joblib and submitit_local launchers give the same comparison table as the basic one.
+"""The joblib, submitit_local and ray_local launchers give the same comparison table as the basic
+one.
 
 The jobs run in other processes there, so this also checks that the table is built from the
 records on disk. Skipped when the launcher plugin (an optional extra) is not installed.
@@ -22,6 +23,7 @@ SWEEP = [
 PLUGINS = {
     "joblib": "hydra_plugins.hydra_joblib_launcher",
     "submitit_local": "hydra_plugins.hydra_submitit_launcher",
+    "ray_local": "hydra_plugins.hydra_ray_launcher",
 }
 
 
@@ -37,10 +39,17 @@ def basic_table(tmp_path_factory):
     return sweep_table(tmp_path_factory.mktemp("basic"))
 
 
-@pytest.mark.slow  # three sweeps through the CLI, submitit polls its jobs: ~40 s
+# sweeps through the CLI: submitit polls its jobs (~40 s for three sweeps); Ray starts a local
+# cluster in-process (~40 s on the 2-core machine)
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "launcher",
-    [["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], ["hydra/launcher=submitit_local"]],
+    [
+        ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+        ["hydra/launcher=submitit_local"],
+        ["hydra/launcher=ray_local", "hydra.launcher.ray.init.num_cpus=2"],
+    ],
+    ids=["joblib", "submitit_local", "ray_local"],
 )
 def test_process_launchers_give_the_basic_table(launcher, basic_table, tmp_path):
     name = launcher[0].split("=")[1]
