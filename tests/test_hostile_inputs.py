@@ -1,0 +1,250 @@
+"""A corpus of hostile inputs across every config group, run in-process through `dlrun`.
+
+Each must end in ONE line `dlrun: error: ...` naming what is wrong, exit code 2, no traceback
+and no run-record file (only Hydra's .hydra/). Files are made in tmp_path by `make_file`.
+"""
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_dirs
+
+RECORD_FILES = ("metrics.csv", "steps.csv", "summary.json", "checkpoint.pt", "job.json")
+SEQ = "model=gru model.hidden_size=4"
+
+# (overrides, a phrase the one line must contain)
+VALUES = [
+    # top level
+    ("seed=-1", "seed=-1"),
+    ("seed=9223372036854775808", "seed=9223372036854775808"),
+    ("seed=100000000000000000000000", "seed="),
+    ("seed=9223372036854775807 repeats=2", "seed="),
+    ("threads=0", "threads=0"),
+    ("threads=-3", "threads=-3"),
+    ("seq_len=0 model=gru", "seq_len=0"),
+    ("seq_len=-5", "seq_len=-5"),
+    ("on_error=explode", "on_error='explode'"),
+    ("repeats=0", "repeats=0"),
+    ("repeats=-2", "repeats=-2"),
+    ("analyze.lanczos_steps=1", "analyze.lanczos_steps=1"),
+    ("analyze.hessian_exact_max_params=-1", "analyze.hessian_exact_max_params=-1"),
+    ("model=mlp_numpy analyze.hessian=true", "analyze.hessian"),
+    ("device=cuda", "device=cuda"),
+    # model: mlp, mlp_numpy
+    ("model.hidden=[]", "model.hidden=[]"),
+    ("model.hidden=[0]", "model.hidden=[0]"),
+    ("model.hidden=[16,-4]", "model.hidden=[16, -4]"),
+    ("model=mlp_numpy model.hidden=[-1]", "model.hidden=[-1]"),
+    # cnn
+    ("model=cnn dataset=shapes model.channels=[]", "model.channels"),
+    ("model=cnn dataset=shapes model.channels=[0,4]", "model.channels"),
+    ("model=cnn dataset=shapes model.kernel_size=[3,3,3]", "model.kernel_size"),
+    ("model=cnn dataset=shapes model.kernel_size=0", "model.kernel_size"),
+    ("model=cnn dataset=shapes model.stride=0", "model.stride"),
+    ("model=cnn dataset=shapes model.padding=-1", "model.padding"),
+    ("model=cnn dataset=shapes model.pool=median", "model.pool='median'"),
+    ("model=cnn dataset=shapes model.pool_size=0", "model.pool_size=0"),
+    ("model=cnn dataset=shapes model.global_pool=sum", "model.global_pool='sum'"),
+    ("model=cnn dataset=shapes model.padding_mode=mirror", "model.padding_mode"),
+    ("model=cnn dataset=shapes model.kernel_size=40", "kernel"),
+    ("model=cnn dataset=shapes model.padding=9 model.padding_mode=reflect", "padding"),
+    # resnet
+    ("model=resnet model.depth=0", "model.depth=0"),
+    ("model=resnet model.width=0", "model.width=0"),
+    ("model=resnet model.form=tree", "model.form='tree'"),
+    ("model=resnet model.norm=group", "model.norm='group'"),
+    ("model=resnet model.branch_scale=half", "model.branch_scale='half'"),
+    ("model=resnet model.kernel_size=2", "model.kernel_size=2"),
+    ("model=resnet model.global_pool=sum", "model.global_pool='sum'"),
+    # recurrent
+    (f"{SEQ} model.hidden_size=0", "model.hidden_size=0"),
+    (f"{SEQ} model.num_layers=0", "model.num_layers=0"),
+    ("model=lstm model.hidden_size=-1", "model.hidden_size=-1"),
+    ("model=rnn model.activation=gelu", "model.activation='gelu'"),
+    ("model=rnn model.init=zeros", "model.init='zeros'"),
+    ("model=rnn model.spectral_radius=-1", "model.spectral_radius=-1"),
+    ("model=leaky_rnn model.leak=1", "model.leak=1"),
+    ("model=leaky_rnn model.leak=-0.5", "model.leak=-0.5"),
+    ("model=skip_rnn model.skip=1", "model.skip=1"),
+    ("model=rnn model.remove_one_step=true", "model.remove_one_step=True"),
+    ("model=rnn model.grad_reg=-1", "model.grad_reg=-1"),
+    # esn
+    ("model=esn model.reservoir_size=0", "model.reservoir_size=0"),
+    ("model=esn model.spectral_radius=-1", "model.spectral_radius=-1"),
+    ("model=esn model.input_scaling=-1", "model.input_scaling=-1"),
+    ("model=esn model.sparsity=1", "model.sparsity=1"),
+    ("model=esn model.leak_rate=0", "model.leak_rate=0"),
+    ("model=esn model.readout=lasso", "model.readout='lasso'"),
+    ("model=esn model.ridge=-1", "model.ridge=-1"),
+    # model and data that do not fit
+    ("model=rnn dataset=iris", "datasets that fit"),
+    ("model=logistic dataset=digits", "model=logistic"),
+    ("model=poisson dataset=iris", "model=poisson"),
+    ("model=linear dataset=breast_cancer dataset.task=multiclass", "model=linear"),
+    ("model=cnn dataset=copy", "model="),
+    # dataset: common
+    ("dataset.val_fraction=1", "dataset.val_fraction=1"),
+    ("dataset.val_fraction=-0.1", "dataset.val_fraction=-0.1"),
+    ("dataset.test_fraction=1.5", "dataset.test_fraction=1.5"),
+    ("dataset.val_fraction=0.5 dataset.test_fraction=0.5", "val_fraction + test_fraction"),
+    ("dataset=adding dataset.task=multiclass model=gru", "dataset.task=multiclass"),
+    # synthetic
+    ("dataset=synthetic_binary dataset.n_samples=1", "dataset.n_samples=1"),
+    ("dataset=synthetic_binary dataset.n_features=0", "dataset.n_features=0"),
+    ("dataset=synthetic_multiclass dataset.n_classes=1", "dataset.n_classes=1"),
+    ("dataset=synthetic_regression dataset.noise=-1", "dataset.noise=-1"),
+    ("dataset=synthetic_binary dataset.data_seed=-2", "dataset.data_seed=-2"),
+    ("dataset=synthetic_regression dataset.n_samples=1000000000000", "dataset.n_samples"),
+    ("dataset=synthetic_regression dataset.n_features=100000000000", "dataset.n_features"),
+    # images and signals
+    ("dataset=shapes dataset.size=3", "dataset.size=3"),
+    ("dataset=shapes dataset.n_classes=7", "dataset.n_classes=7"),
+    ("dataset=shapes dataset.n_samples=2", "dataset.n_samples=2"),
+    ("dataset=waveforms dataset.width=2", "dataset.width=2"),
+    ("dataset=waveforms dataset.length=5", "dataset.length=5"),
+    ("dataset=waveforms dataset.noise=-0.2", "dataset.noise=-0.2"),
+    # sequences
+    (f"{SEQ} seq_len=1", "seq_len=1"),
+    (f"{SEQ} seq_len=1000000000", "seq_len=1000000000"),
+    (f"{SEQ} dataset.n_samples=3", "dataset.n_samples=3"),
+    (f"{SEQ} dataset=copy dataset.n_symbols=0", "dataset.n_symbols=0"),
+    (f"{SEQ} dataset=copy dataset.length=0", "dataset.length=0"),
+    (f"{SEQ} dataset=mackey_glass dataset.horizon=0", "dataset.horizon=0"),
+    (f"{SEQ} dataset=mackey_glass dataset.tau=0", "dataset.tau=0"),
+    (f"{SEQ} dataset=mackey_glass dataset.step=-1", "dataset.step=-1"),
+    (f"{SEQ} dataset=mackey_glass seq_len=100000", "seq_len"),
+    # optimizer
+    ("optimizer.lr=0", "optimizer.lr=0"),
+    ("optimizer.lr=-1", "optimizer.lr=-1"),
+    ("optimizer.momentum=1", "optimizer.momentum=1"),
+    ("optimizer.weight_decay=-1", "optimizer.weight_decay=-1"),
+    ("optimizer=adam optimizer.weight_decay=-0.1", "optimizer.weight_decay=-0.1"),
+    ("optimizer=line_search optimizer.c1=0", "optimizer.c1=0"),
+    ("optimizer=line_search optimizer.c1=1", "optimizer.c1=1"),
+    ("optimizer=line_search optimizer.shrink=1.5", "optimizer.shrink=1.5"),
+    ("optimizer=line_search optimizer.max_backtracks=0", "optimizer.max_backtracks=0"),
+    ("optimizer=line_search optimizer.etas=[]", "optimizer.etas=[]"),
+    ("optimizer=line_search optimizer.etas=[0.1,0]", "optimizer.etas"),
+    ("optimizer=newton optimizer.damping=-1", "optimizer.damping=-1"),
+    ("optimizer=newton optimizer.max_params=0", "optimizer.max_params=0"),
+    ("optimizer=newton model=mlp model.hidden=[64,64]", "optimizer.max_params=2000"),
+    ("optimizer=newton model=mlp_numpy", "second derivatives"),
+    # trainer
+    ("trainer.max_epochs=0", "trainer.max_epochs=0"),
+    ("trainer.max_steps=0", "trainer.max_steps=0"),
+    ("trainer.batch_size=0", "trainer.batch_size=0"),
+    ("trainer.eval_every=0", "trainer.eval_every=0"),
+    ("trainer.clip_grad_norm=0", "trainer.clip_grad_norm=0"),
+    ("trainer.clip_grad_norm=-1", "trainer.clip_grad_norm=-1"),
+    # logger
+    ("logger=tensorboard logger.subdir=../../..", "subdir"),
+    ("logger=tensorboard logger.subdir=/tmp/elsewhere", "subdir"),
+    ("logger=tensorboard logger.subdir=.", "subdir"),
+    # objects other than the option's own class
+    ("optimizer._target_=os.system", "optimizer._target_"),
+    ("model._target_=builtins.eval", "model._target_"),
+    ("dataset._target_=shutil.rmtree", "dataset._target_"),
+    ("logger._target_=os.remove", "logger._target_"),
+    # interpolations that do not resolve
+    (
+        "dataset=csv dataset.path=${oc.env:DLRUN_SURELY_UNSET} dataset.target=y",
+        "DLRUN_SURELY_UNSET",
+    ),
+    ("model.hidden=${nope.nope}", "nope"),
+    ("optimizer.lr=${oc.env:DLRUN_SURELY_UNSET}", "DLRUN_SURELY_UNSET"),
+    # csv
+    ("dataset=csv", "dataset.path"),
+    ("dataset=csv dataset.path=/no/such/file.csv dataset.target=y", "/no/such/file.csv"),
+]
+
+
+def make_files(root) -> dict[str, str]:
+    """Broken input files, by name; returns name -> path."""
+    files = {}
+
+    def put(name: str, content: bytes) -> None:
+        path = root / name
+        path.write_bytes(content)
+        files[name] = str(path)
+
+    put("ragged.csv", b"a,b,y\n1,2,3\n4,5\n6,7,8,9,10\n")
+    put("binary.csv", os.urandom(2048))
+    put("empty.csv", b"")
+    put("header_only.csv", b"a,b,y\n")
+    put("text_target.csv", b"a,y\n1,x\n2,y\n3,z\n")
+    put("inf.csv", b"a,y\n1,0\ninf,1\n3,0\n4,1\n5,0\n")
+    put("one_row.csv", b"a,y\n1,0\n")
+    put("garbage.npz", os.urandom(4096))
+    np.save(root / "array.npy", np.zeros((10, 3)))
+    (root / "array.npy").rename(root / "renamed.npz")
+    files["renamed.npz"] = str(root / "renamed.npz")
+    np.savez(root / "good.npz", X=np.random.rand(40, 3), y=np.arange(40) % 2)
+    content = (root / "good.npz").read_bytes()
+    put("truncated.npz", content[: len(content) // 2])
+    np.savez(root / "objects.npz", X=np.array([{"a": 1}] * 10, dtype=object), y=np.zeros(10))
+    files["objects.npz"] = str(root / "objects.npz")
+    np.savez(root / "no_y.npz", X=np.random.rand(10, 3))
+    files["no_y.npz"] = str(root / "no_y.npz")
+    np.savez(root / "mismatch.npz", X=np.random.rand(10, 3), y=np.zeros(7))
+    files["mismatch.npz"] = str(root / "mismatch.npz")
+    huge = root / "huge.npz"  # a header declaring 10^12 float64 values, and no data
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+    with zipfile.ZipFile(huge, "w") as archive:
+        with archive.open("X.npy", "w") as member:
+            np.lib.format.write_array_header_1_0(member, header)
+        with archive.open("y.npy", "w") as member:
+            np.lib.format.write_array(member, np.zeros(10**6))
+    files["huge.npz"] = str(huge)
+    os.mkdir(root / "a_folder.csv")
+    files["a_folder.csv"] = str(root / "a_folder.csv")
+    return files
+
+
+FILES = [
+    ("csv", "ragged.csv", "y"),
+    ("csv", "binary.csv", "y"),
+    ("csv", "empty.csv", "y"),
+    ("csv", "header_only.csv", "y"),
+    ("csv", "text_target.csv", "y"),
+    ("csv", "inf.csv", "y"),
+    ("csv", "one_row.csv", "y"),
+    ("csv", "ragged.csv", "nope"),
+    ("csv", "a_folder.csv", "y"),
+    ("npz", "garbage.npz", None),
+    ("npz", "renamed.npz", None),
+    ("npz", "truncated.npz", None),
+    ("npz", "objects.npz", None),
+    ("npz", "no_y.npz", None),
+    ("npz", "mismatch.npz", None),
+    ("npz", "huge.npz", None),
+]
+
+
+def assert_refused(tmp_path, code: int, out: str, err: str, phrase: str) -> None:
+    assert "Traceback" not in out + err, err
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("dlrun: error: "), err
+    assert phrase in lines[0], lines[0]
+    for run_dir in run_dirs(tmp_path / "outputs"):
+        written = [name for name in RECORD_FILES if (run_dir / name).exists()]
+        assert written == [], f"{written} written in {run_dir}"
+
+
+@pytest.mark.parametrize("overrides, phrase", VALUES, ids=[v[0] for v in VALUES])
+def test_a_bad_value_is_refused_in_one_line(dlrun_main, tmp_path, overrides, phrase):
+    code, out, err = dlrun_main(*overrides.split(), "trainer.max_epochs=1")
+    assert_refused(tmp_path, code, out, err, phrase)
+
+
+@pytest.mark.parametrize("kind, name, target", FILES, ids=[f[1] + "-" + str(f[2]) for f in FILES])
+def test_a_bad_file_is_refused_in_one_line(dlrun_main, tmp_path, kind, name, target):
+    path = make_files(tmp_path)[name]
+    overrides = [f"dataset={kind}", f"dataset.path={path}", "trainer.max_epochs=1"]
+    if target is not None:
+        overrides.append(f"dataset.target={target}")
+    code, out, err = dlrun_main(*overrides)
+    assert_refused(tmp_path, code, out, err, "dataset.path=" if target != "nope" else "nope")
