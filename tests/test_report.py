@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import yaml
 
-from dlrun.report import build_report, main, write_report
+from dlrun.report import build_report, write_report
+from dlrun.report.cli import main
 
 MODELS, SEQ_LENS, SEEDS = ("lstm", "rnn"), (10, 100), (0, 1, 2)
 
