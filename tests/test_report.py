@@ -101,6 +101,36 @@ def test_dlrun_report_command(sweep, tmp_path_factory, capsys):
     assert "no such directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "option, value, known",
+    [("--metric", "val/nope", "val/acc, val/loss"), ("--rows", "nope", "model, seed, seq_len")],
+)
+def test_dlrun_report_refuses_an_unknown_metric_or_key(
+    sweep, tmp_path_factory, capsys, option, value, known
+):
+    sweep_dir, _ = sweep
+    out = tmp_path_factory.mktemp("cli")
+    assert main([str(sweep_dir), option, value, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"dlrun-report: error: {option}={value}: ") and known in line
+    assert captured.out == "" and list(out.iterdir()) == []
+
+
+def test_dlrun_report_lists_an_unreadable_record_and_tabulates_the_rest(sweep, capsys):
+    sweep_dir, values = sweep
+    (sweep_dir / "0-f2e5d736").mkdir()  # a resumed job's directory beside 0, 1, 2, ...
+    (sweep_dir / "0-f2e5d736" / "summary.json").write_text('{"status": "compl')
+    assert main([str(sweep_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("summary.json") == 1
+    assert f"unreadable: {sweep_dir / '0-f2e5d736' / 'summary.json'}: does not parse" in out
+    text = (sweep_dir / "comparison.md").read_text()
+    assert "| None |" not in text  # a record without overrides is listed, in no cell
+    accs = values[("lstm", 10)]
+    assert f"| lstm | {100 * np.mean(accs):.2f}% ± {100 * np.std(accs, ddof=1):.2f}%" in text
+
+
 def test_top_level_summary_numbers_such_as_n_params_can_be_tabulated(tmp_path):
     for job, (model, n_params) in enumerate((("cnn", 1234), ("mlp", 4170))):
         write_run(
@@ -122,7 +152,8 @@ def test_a_numeric_column_key_some_runs_did_not_set_still_plots(tmp_path):
     write_run(tmp_path / "0", ["model=a"], "failed", {}, error="RuntimeError: boom")
     write_run(tmp_path / "1", ["model=b", "seq_len=4"], "completed", {"val/acc": 0.5})
     write_run(tmp_path / "2", ["model=b", "seq_len=2000"], "completed", {"val/acc": 0.7})
-    for metric in ("val/acc", "val/loss"):  # val/loss: no run recorded it
+    write_run(tmp_path / "3", ["model=c", "seq_len=4"], "diverged", {"val/loss": None})
+    for metric in ("val/acc", "val/loss"):  # val/loss: no completed run recorded it
         report = build_report([tmp_path], rows=[], cols=["seq_len"], metrics=[metric])
         write_report(report, tmp_path / "out")
         assert (tmp_path / "out" / "comparison.png").read_bytes()[:4] == b"\x89PNG"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dlrun.report.read import DIVERGED, FAILED, OK, SKIPPED, Run, load_runs
+from dlrun.errors import InputError
+from dlrun.report.read import DIVERGED, FAILED, OK, SKIPPED, UNREADABLE, Run, load_runs
 from dlrun.report.render import format_cell
 
 # Keys that say how a run was started, not which configuration it trained: never pivoted on.
@@ -41,6 +42,51 @@ def choose_layout(
     rows = list(rows or [])
     rows += [key for key in swept if key not in rows and key not in cols]
     return rows, list(cols)
+
+
+# How the user spelled each option, for the one-line error: the sweep's config keys by default.
+SWEEP_OPTIONS = {"rows": "report.rows", "cols": "report.cols", "metrics": "report.metrics"}
+
+
+def known_keys(runs: list[Run]) -> list[str]:
+    """The keys every user sees on the command line: overrides and config group choices."""
+    keys = {key for run in runs for key in [*run.overrides, *run.hydra_choices()]}
+    return sorted(keys)
+
+
+def check_keys(runs: list[Run], keys: list[str] | None, option: str) -> None:
+    """Refuse a row or column key that no run has (it would pivot on None)."""
+    for key in keys or []:
+        if not any(run.value(key) is not None for run in runs):
+            raise InputError(
+                f"{option}={key}: not a key of these runs; their keys: "
+                f"{', '.join(known_keys(runs))} (or any key of their config, e.g. optimizer.lr)"
+            )
+
+
+def recorded_metrics(runs: list[Run]) -> list[str]:
+    """Metric names of summary.json, then its top-level numbers (n_params, train_time_s)."""
+    names = {name for run in runs for name in run.summary.get("metrics") or {}}
+    numbers = {
+        key
+        for run in runs
+        for key, value in run.summary.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    return sorted(names) + sorted(numbers - names)
+
+
+def check_metrics(runs: list[Run], metrics: list[str] | None, option: str) -> None:
+    """Refuse a metric no run recorded (its table would be all dashes); when no run recorded
+    any metric (every job failed), the table of failures is still made."""
+    if not any(run.summary.get("metrics") for run in runs):
+        return
+    known = recorded_metrics(runs)
+    for metric in metrics or []:
+        if metric not in known:
+            raise InputError(
+                f"{option}={metric}: no run recorded this metric; recorded: {', '.join(known)}"
+            )
 
 
 def choose_metrics(runs: list[Run], metrics: list[str] | None) -> list[str]:
@@ -156,9 +202,16 @@ def build_report(
     rows: list[str] | None = None,
     cols: list[str] | None = None,
     metrics: list[str] | None = None,
+    options: dict[str, str] = SWEEP_OPTIONS,
 ) -> Report:
-    """Read every run record under `paths` and aggregate it into a comparison."""
+    """Read every run record under `paths` and aggregate it into a comparison; a row or
+    column key or a metric that no run has raises InputError, naming it as `options` spell it."""
     runs = [run for run in load_runs(paths) if run.status != SKIPPED]
-    rows, cols = choose_layout(runs, rows, cols)
-    metrics = choose_metrics(runs, metrics)
-    return Report(rows, cols, metrics, aggregate(runs, rows, cols, metrics), runs)
+    # an unreadable record without overrides belongs to no cell: it is only listed
+    placed = [run for run in runs if run.status != UNREADABLE or run.overrides]
+    check_keys(placed, rows, options["rows"])
+    check_keys(placed, cols, options["cols"])
+    check_metrics(placed, metrics, options["metrics"])
+    rows, cols = choose_layout(placed, rows, cols)
+    metrics = choose_metrics(placed, metrics)
+    return Report(rows, cols, metrics, aggregate(placed, rows, cols, metrics), runs)

@@ -4,9 +4,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from dlrun.errors import InputError
 from dlrun.report.aggregate import build_report
 from dlrun.report.render import print_report
 from dlrun.report.write import write_report
+
+# how this command spells report.rows, report.cols and report.metrics, for its error lines
+OPTIONS = {"rows": "--rows", "cols": "--cols", "metrics": "--metric"}
 
 
 def split_keys(text: str | None) -> list[str] | None:
@@ -35,9 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"dlrun-report: error: no such directory: {', '.join(missing)}", file=sys.stderr)
         return 2
-    report = build_report(
-        args.paths, split_keys(args.rows), split_keys(args.cols), split_keys(args.metric)
-    )
+    try:
+        report = build_report(
+            args.paths,
+            split_keys(args.rows),
+            split_keys(args.cols),
+            split_keys(args.metric),
+            options=OPTIONS,
+        )
+    except InputError as error:
+        print(f"dlrun-report: error: {error}", file=sys.stderr)
+        return 2
     if not report.runs:
         print(
             f"dlrun-report: error: no run records (summary.json) under "

@@ -2,6 +2,7 @@
 overrides and Hydra choices."""
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from omegaconf import OmegaConf
 # dlrun.record's name for it; importing it from there would load torch
 SUMMARY_FILE = "summary.json"
 OK, FAILED, DIVERGED, SKIPPED = "completed", "failed", "diverged", "skipped"
+# a summary.json that does not parse: listed with the failures, its cell marked
+UNREADABLE = "unreadable"
+LEADING_NUMBER = re.compile(r"\d+")
 
 
 @dataclass
@@ -100,15 +104,32 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
             found.append(path.parent)
         elif path.is_dir():
             found.extend(summary.parent for summary in path.rglob(SUMMARY_FILE))
-    return sorted(
-        dict.fromkeys(found), key=lambda p: [int(s) if s.isdigit() else s for s in p.parts]
-    )
+    return sorted(dict.fromkeys(found), key=lambda path: [name_key(part) for part in path.parts])
+
+
+def name_key(name: str) -> tuple[int, int, str]:
+    """Job directories in order: by their leading number, then by name, so a resumed job's
+    `0-f2e5d736` sorts beside `0`, `1`, `10`; names without a number come last."""
+    number = LEADING_NUMBER.match(name)
+    return (0, int(number.group()), name) if number else (1, 0, name)
+
+
+def read_summary(path: Path) -> tuple[dict, str | None]:
+    """summary.json as a dict, or ({}, why) when it does not parse."""
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        return {}, f"{path}: does not parse ({error})"
+    if not isinstance(summary, dict):
+        return {}, f"{path}: does not parse (a JSON {type(summary).__name__}, not an object)"
+    return summary, None
 
 
 def load_run(directory: Path) -> Run:
-    """The run record in `directory`."""
-    summary = json.loads((directory / SUMMARY_FILE).read_text())
-    run = Run(directory, str(summary.get("status", "unknown")), summary.get("error"), {}, summary)
+    """The run record in `directory`; one whose summary.json does not parse is `unreadable`."""
+    summary, unreadable = read_summary(directory / SUMMARY_FILE)
+    status = UNREADABLE if unreadable else str(summary.get("status", "unknown"))
+    run = Run(directory, status, unreadable or summary.get("error"), {}, summary)
     overrides = run.job_file().get("overrides")
     if overrides is None:
         overrides = run.load_yaml("overrides.yaml") or []

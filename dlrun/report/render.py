@@ -6,6 +6,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from dlrun.report.read import DIVERGED, UNREADABLE
+
 if TYPE_CHECKING:  # pandas and the Report are only type hints here
     import pandas as pd
 
@@ -62,11 +64,14 @@ def failure_lines(report: Report) -> list[str]:
     """One line per run that did not complete: its status, overrides, directory and error."""
     lines = []
     for run in report.failures:
+        if run.status == UNREADABLE:  # the error names the file
+            lines.append(f"{run.status}: {run.error}")
+            continue
         overrides = " ".join(f"{k}={v}" for k, v in run.overrides.items())
         error = run.error or (
             f"non-finite loss or gradient by epoch {run.summary.get('epochs')}, "
             f"step {run.summary.get('steps')}"
-            if run.status == "diverged"
+            if run.status == DIVERGED
             else "no error recorded"
         )
         lines.append(f"{run.status}: {overrides} ({run.directory}): {error}")
@@ -104,4 +109,5 @@ def print_report(report: Report, console=None) -> None:
             table.add_row(str(index), *map(str, row))
         console.print(table)
     for line in failure_lines(report):
-        console.print(line, style="red", markup=False, highlight=False)
+        # soft wrap: a path broken over lines could not be copied
+        console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)
