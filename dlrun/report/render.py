@@ -92,22 +92,59 @@ def markdown_report(report: Report) -> str:
     return "\n".join(parts) + "\n"
 
 
-def print_report(report: Report, console=None) -> None:
-    """The table(s) and the failures, with rich."""
-    from rich.console import Console
+def column_parts(label_width: int, widths: list[int], space: int) -> list[list[int]]:
+    """Split columns (by index) into consecutive parts whose table, the label column repeated,
+    fits `space` characters; a column too wide for any part stands alone and wraps."""
+    # a rich table with the default box: 1 space of padding each side and 1 border per column
+    used, parts = label_width + 4, [[]]
+    for index, width in enumerate(widths):
+        if parts[-1] and used + width + 3 > space:
+            used, parts = label_width + 4, [*parts, []]
+        parts[-1].append(index)
+        used += width + 3
+    return parts
+
+
+def rich_tables(pivot: pd.DataFrame, title: str, space: int) -> list:
+    """The pivot as rich tables that fit `space` columns: split by columns when they do not
+    fit side by side, each part with the row labels; cells wrap only when one alone is too wide."""
+    from rich.cells import cell_len
     from rich.table import Table
 
-    console = console or Console(width=max(100, Console().width))
+    labels = [str(index) for index in pivot.index]
+    headers = [str(column) for column in pivot.columns]
+    widths = [
+        max(cell_len(text) for text in [header, *map(str, pivot[column])])
+        for header, column in zip(headers, pivot.columns, strict=True)
+    ]
+    # long row labels wrap rather than crowd every column out
+    label_width = min(max(map(cell_len, [corner(pivot), *labels])), max(space // 3, 12))
+    parts = column_parts(label_width, widths, space)
+    tables = []
+    for part in parts:
+        suffix = (
+            f" (columns {part[0] + 1}-{part[-1] + 1} of {len(headers)})" if len(parts) > 1 else ""
+        )
+        table = Table(title=title + suffix)
+        table.add_column(corner(pivot), overflow="fold", max_width=label_width)
+        for index in part:
+            table.add_column(headers[index], justify="right", overflow="fold")
+        for label, row in zip(labels, pivot.itertuples(index=False), strict=True):
+            table.add_row(label, *(str(row[index]) for index in part))
+        tables.append(table)
+    return tables
+
+
+def print_report(report: Report, console=None) -> None:
+    """The table(s) and the failures, with rich, at the console's width (the terminal's; 80
+    when output is not a terminal, or $COLUMNS)."""
+    from rich.console import Console
+
+    console = console or Console()
     for metric in report.metrics:
-        pivot = report.table(metric)
         title = f"{metric}: mean ± std over seeds"
-        table = Table(title=title, min_width=len(title) + 4)
-        table.add_column(corner(pivot))
-        for column in pivot.columns:
-            table.add_column(str(column), justify="right")
-        for index, row in pivot.iterrows():
-            table.add_row(str(index), *map(str, row))
-        console.print(table)
+        for table in rich_tables(report.table(metric), title, console.width):
+            console.print(table)
     for line in failure_lines(report):
         # soft wrap: a path broken over lines could not be copied
         console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)
