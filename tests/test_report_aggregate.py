@@ -1,5 +1,7 @@
 """Aggregating run records (dlrun.report.aggregate): unknown metrics and keys are refused."""
 
+import json
+
 import pytest
 from test_report import write_run
 
@@ -26,11 +28,17 @@ def test_an_unknown_metric_is_refused_naming_it_and_the_known_ones(runs):
 
 @pytest.mark.parametrize("option", ["rows", "cols"])
 def test_an_unknown_key_is_refused_naming_it_and_the_known_ones(runs, option):
+    # dlrun.jobs' job.json: the group choices, Hydra's own among them, are keys too
+    choices = {"dataset": "digits", "hydra/launcher": "basic"}
+    (runs / "0" / "job.json").write_text(json.dumps({"choices": choices}))
     with pytest.raises(InputError) as error:
         build_report([runs], **{option: ["model", "nope"]})
     message = str(error.value)
     assert "\n" not in message
-    assert f"report.{option}=nope" in message and "model, optimizer.lr, seed" in message
+    assert (
+        f"report.{option}=nope" in message
+        and "their keys: dataset, model, optimizer.lr, seed (" in message
+    )
 
 
 def test_a_metric_recorded_only_by_runs_that_did_not_complete_is_known(tmp_path):

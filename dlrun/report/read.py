@@ -70,10 +70,10 @@ class Run:
 
     def hydra_choices(self) -> dict:
         """The config group choices of the run (model, dataset, ...), Hydra's own left out."""
-        if "choices" in self.job_file():
-            return self.job_file()["choices"]
-        hydra = self.load_yaml("hydra.yaml") or {}
-        choices = hydra.get("hydra", {}).get("runtime", {}).get("choices", {})
+        choices = self.job_file().get("choices")
+        if choices is None:
+            hydra = self.load_yaml("hydra.yaml") or {}
+            choices = hydra.get("hydra", {}).get("runtime", {}).get("choices", {})
         return {k: v for k, v in choices.items() if not k.startswith("hydra")}
 
 

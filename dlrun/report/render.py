@@ -117,8 +117,9 @@ def rich_tables(pivot: pd.DataFrame, title: str, space: int) -> list:
         max(cell_len(text) for text in [header, *map(str, pivot[column])])
         for header, column in zip(headers, pivot.columns, strict=True)
     ]
-    # long row labels wrap rather than crowd every column out
-    label_width = min(max(map(cell_len, [corner(pivot), *labels])), max(space // 3, 12))
+    # row labels get the space the columns leave, at least a third: longer ones wrap
+    left_over = space - 4 - sum(width + 3 for width in widths)
+    label_width = min(max(map(cell_len, [corner(pivot), *labels])), max(left_over, space // 3, 12))
     parts = column_parts(label_width, widths, space)
     tables = []
     for part in parts:
