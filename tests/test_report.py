@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from dlrun.report import build_report, write_report
-from dlrun.report.cli import main
 
 MODELS, SEQ_LENS, SEEDS = ("lstm", "rnn"), (10, 100), (0, 1, 2)
 
@@ -20,9 +19,9 @@ def write_run(directory: Path, overrides: list[str], status: str, metrics: dict,
     (directory / "summary.json").write_text(json.dumps(summary))
 
 
-@pytest.fixture
-def sweep(tmp_path):
-    """A fake sweep: models × seq_len × seeds, rnn at 100 diverged once and lstm at 100 failed."""
+def write_sweep(directory: Path) -> dict[tuple, list[float]]:
+    """A fake sweep in `directory`: models × seq_len × seeds; rnn at 100 diverged once, lstm at
+    100 failed. Returns the accuracies of the completed runs by (model, seq_len)."""
     rng = np.random.default_rng(0)
     values, job = {}, 0
     for model in MODELS:
@@ -37,11 +36,17 @@ def sweep(tmp_path):
                 overrides = [f"model={model}", f"seq_len={seq_len}", f"seed={seed}"]
                 metrics = {} if acc is None else {"val/acc": acc, "val/loss": 1 - acc}
                 error = "RuntimeError: out of memory" if status == "failed" else None
-                write_run(tmp_path / str(job), overrides, status, metrics, seed=seed, error=error)
+                write_run(directory / str(job), overrides, status, metrics, seed=seed, error=error)
                 if acc is not None:
                     values.setdefault((model, seq_len), []).append(acc)
                 job += 1
-    return tmp_path, values
+    return values
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    """The fake sweep's directory and its accuracies by (model, seq_len)."""
+    return tmp_path, write_sweep(tmp_path)
 
 
 def test_cells_are_mean_and_std_over_seeds(sweep):
@@ -88,47 +93,6 @@ def test_written_files_and_partial_sweeps(sweep, tmp_path_factory):
     text = (out / "comparison.md").read_text()
     assert "| model \\ seq_len | 10 | 100 |" in text and "failed" in text
     assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
-
-
-def test_dlrun_report_command(sweep, tmp_path_factory, capsys):
-    sweep_dir, _ = sweep
-    out = tmp_path_factory.mktemp("cli")
-    assert (
-        main([str(sweep_dir), "--rows", "seq_len", "--metric", "val/loss", "--out", str(out)]) == 0
-    )
-    assert "val/loss" in (out / "comparison.md").read_text()
-    assert main([str(sweep_dir / "missing")]) == 2
-    assert "no such directory" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(
-    "option, value, known",
-    [("--metric", "val/nope", "val/acc, val/loss"), ("--rows", "nope", "model, seed, seq_len")],
-)
-def test_dlrun_report_refuses_an_unknown_metric_or_key(
-    sweep, tmp_path_factory, capsys, option, value, known
-):
-    sweep_dir, _ = sweep
-    out = tmp_path_factory.mktemp("cli")
-    assert main([str(sweep_dir), option, value, "--out", str(out)]) == 2
-    captured = capsys.readouterr()
-    [line] = captured.err.splitlines()
-    assert line.startswith(f"dlrun-report: error: {option}={value}: ") and known in line
-    assert captured.out == "" and list(out.iterdir()) == []
-
-
-def test_dlrun_report_lists_an_unreadable_record_and_tabulates_the_rest(sweep, capsys):
-    sweep_dir, values = sweep
-    (sweep_dir / "0-f2e5d736").mkdir()  # a resumed job's directory beside 0, 1, 2, ...
-    (sweep_dir / "0-f2e5d736" / "summary.json").write_text('{"status": "compl')
-    assert main([str(sweep_dir)]) == 0
-    out = capsys.readouterr().out
-    assert out.count("summary.json") == 1
-    assert f"unreadable: {sweep_dir / '0-f2e5d736' / 'summary.json'}: does not parse" in out
-    text = (sweep_dir / "comparison.md").read_text()
-    assert "| None |" not in text  # a record without overrides is listed, in no cell
-    accs = values[("lstm", 10)]
-    assert f"| lstm | {100 * np.mean(accs):.2f}% ± {100 * np.std(accs, ddof=1):.2f}%" in text
 
 
 def test_top_level_summary_numbers_such_as_n_params_can_be_tabulated(tmp_path):
