@@ -3,7 +3,7 @@
 import pytest
 from test_report import write_run
 
-from dlrun.report import build_report, find_run_dirs, load_run
+from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
 from dlrun.report.render import failure_lines
 
 
@@ -30,3 +30,14 @@ def test_an_unreadable_summary_is_listed_and_the_rest_is_read(tmp_path, text):
     assert cells.loc["b", "n"] == 0 and cells.loc["b", "cell"] == "unreadable"
     [line] = failure_lines(report)
     assert line.startswith("unreadable:") and str(tmp_path / "2" / "summary.json") in line
+
+
+def test_a_directory_of_unreadable_records_only_lists_them(tmp_path, capsys):
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "summary.json").write_text("garbage")
+    report = build_report([tmp_path])
+    assert report.cells.empty and [run.status for run in report.runs] == ["unreadable"]
+    print_report(report)
+    assert capsys.readouterr().out.startswith(f"unreadable: {tmp_path / '0' / 'summary.json'}")
+    write_report(report, tmp_path)
+    assert "- unreadable: " in (tmp_path / "comparison.md").read_text()

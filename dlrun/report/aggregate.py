@@ -159,6 +159,9 @@ def group_runs(runs: list[Run], rows: list[str], cols: list[str]) -> dict[tuple,
     return {key: groups[key] for key in order}
 
 
+CELL_COLUMNS = ["mean", "std", "n", "n_failed", "n_diverged", "cell"]
+
+
 def cell_statistics(members: list[Run], metric: str) -> dict:
     """Mean and std of a metric over the completed runs of a cell, and the others by status."""
     values = [run.metric(metric) for run in members if run.status == OK]
@@ -194,7 +197,9 @@ def aggregate(
                 | {"metric": metric}
                 | cell_statistics(members, metric)
             )
-    return pd.DataFrame(lines)
+    # the columns even without lines: a comparison of unreadable records only is still made
+    columns = [*rows, *cols, "row_label", "col_label", "metric", *CELL_COLUMNS]
+    return pd.DataFrame(lines, columns=columns)
 
 
 def build_report(

@@ -81,7 +81,7 @@ def failure_lines(report: Report) -> list[str]:
 def markdown_report(report: Report) -> str:
     """comparison.md: one pivot per metric, what the cells mean, and the failures."""
     parts = []
-    for metric in report.metrics:
+    for metric in report.metrics if not report.cells.empty else []:
         parts += [f"## {metric}", "", pivot_markdown(report.table(metric)), ""]
     parts.append(
         "Cells: mean ± std over the completed runs (seeds) of each configuration; "
@@ -142,7 +142,7 @@ def print_report(report: Report, console=None) -> None:
     from rich.console import Console
 
     console = console or Console()
-    for metric in report.metrics:
+    for metric in report.metrics if not report.cells.empty else []:
         title = f"{metric}: mean ± std over seeds"
         for table in rich_tables(report.table(metric), title, console.width):
             console.print(table)
