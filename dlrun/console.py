@@ -7,6 +7,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dlrun.report.render import format_metric
+
 log = logging.getLogger("dlrun")
 
 
@@ -15,8 +17,7 @@ def evaluation_line(epoch: int, metrics: dict[str, dict[str, float]], grad_norm:
     parts = [f"epoch {epoch}"]
     for split, values in metrics.items():
         for name, value in values.items():
-            shown = f"{100 * value:.2f}%" if name == "acc" else f"{value:.4g}"
-            parts.append(f"{split} {name} {shown}")
+            parts.append(f"{split} {name} {format_metric(name, value)}")
     parts.append(f"grad {grad_norm:.3g}")
     return " | ".join(parts)
 
@@ -66,17 +67,12 @@ def result_table(metrics: dict[str, dict[str, float]]) -> Table:
     for name in names:
         table.add_column(name, justify="right")
     for split, values in metrics.items():
-        cells = [
-            ""
-            if name not in values
-            else (f"{100 * values[name]:.2f}%" if name == "acc" else f"{values[name]:.4g}")
-            for name in names
-        ]
+        cells = [format_metric(name, values[name]) if name in values else "" for name in names]
         table.add_row(split, *cells)
     return table
 
 
 def print_table(title: str, table: Table) -> None:
-    console = Console(width=max(100, Console().width))
+    console = Console()  # the terminal's width; columns wrap rather than spill over
     console.print(title)
     console.print(table)

@@ -1,23 +1,21 @@
 """The comparison as a figure: one panel per metric, lines over a numeric column key
 (e.g. seq_len), grouped bars otherwise; error bars are the std over seeds, and cells without a
-completed run are marked with a red × and their status."""
+completed run are marked with a red × and their status.
+
+matplotlib is imported inside the functions: it takes about a second, and only writing the
+figure needs it. The figure is drawn without pyplot, so no global backend is chosen.
+"""
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
-
-from dlrun.record import write_atomically  # noqa: E402
+import numpy as np
+import pandas as pd
 
 MISSING_MARK = dict(marker="x", color="tab:red", markersize=9, linestyle="none")
 
 
 def is_numeric_axis(cells: pd.DataFrame, cols: list[str]) -> bool:
+    """Whether the single column key holds numbers only, so it can be an x axis."""
     # NaN: a run that did not set the key (runs from several sweeps) has no place on a number line
     return len(cols) == 1 and all(
         isinstance(v, int | float) and not isinstance(v, bool) and not pd.isna(v)
@@ -26,10 +24,14 @@ def is_numeric_axis(cells: pd.DataFrame, cols: list[str]) -> bool:
 
 
 def status_text(line: pd.Series) -> str:
+    """What a cell without a completed run holds: 'failed', 'diverged' or 'no run'."""
     return ", ".join(s for s in ("failed", "diverged") if line[f"n_{s}"] > 0) or "no run"
 
 
 def plot_lines(axes, cells: pd.DataFrame, x_key: str) -> None:
+    """One line per row label over the numeric column key, missing cells marked."""
+    from matplotlib.ticker import NullFormatter
+
     bottom = np.nanmin(cells["mean"]) if cells["mean"].notna().any() else 0.0
     for row_label, group in cells.groupby("row_label", sort=False):
         done = group[group.n > 0]
@@ -65,6 +67,7 @@ def plot_lines(axes, cells: pd.DataFrame, x_key: str) -> None:
 
 
 def plot_bars(axes, cells: pd.DataFrame, cols: list[str]) -> None:
+    """Bars grouped by row label, one per column label, missing cells marked."""
     row_labels = list(dict.fromkeys(cells.row_label))
     col_labels = list(dict.fromkeys(cells.col_label))
     width = 0.8 / len(col_labels)
@@ -94,29 +97,32 @@ def plot_bars(axes, cells: pd.DataFrame, cols: list[str]) -> None:
     axes.set_xticks(np.arange(len(row_labels)), row_labels, rotation=30, ha="right")
 
 
+def plot_panel(axes, report, metric: str) -> None:
+    """One metric's panel: lines over a numeric column key, grouped bars otherwise."""
+    cells = report.cells[report.cells.metric == metric]
+    numeric = is_numeric_axis(cells, report.cols)
+    if numeric:
+        plot_lines(axes, cells, report.cols[0])
+    else:
+        plot_bars(axes, cells, report.cols)
+    axes.set_ylabel(metric)
+    axes.set_title(f"{metric} (mean ± std over seeds)", fontsize=10)
+    if axes.get_legend_handles_labels()[0]:
+        legend_title = " / ".join(report.rows if numeric else report.cols) or None
+        axes.legend(fontsize=8, title=legend_title, title_fontsize=8)
+    axes.grid(alpha=0.3)
+
+
 def plot_report(report, path: Path) -> Path:
-    """Write comparison.png: one panel per metric of `report` (a dlrun.report.Report)."""
+    """Write comparison.png: one panel per metric of `report` (a dlrun.report.aggregate.Report)."""
+    from matplotlib.figure import Figure
+
+    from dlrun.report.write import write_atomically
+
     n = len(report.metrics)
-    figure, panels = plt.subplots(1, n, figsize=(5.5 * n, 4), squeeze=False)
-    for axes, metric in zip(panels[0], report.metrics, strict=True):
-        cells = report.cells[report.cells.metric == metric]
-        if is_numeric_axis(cells, report.cols):
-            plot_lines(axes, cells, report.cols[0])
-        else:
-            plot_bars(axes, cells, report.cols)
-        axes.set_ylabel(metric)
-        axes.set_title(f"{metric} (mean ± std over seeds)", fontsize=10)
-        if axes.get_legend_handles_labels()[0]:
-            axes.legend(
-                fontsize=8,
-                title=" / ".join(
-                    report.rows if is_numeric_axis(cells, report.cols) else report.cols
-                )
-                or None,
-                title_fontsize=8,
-            )
-        axes.grid(alpha=0.3)
+    figure = Figure(figsize=(5.5 * n, 4))
+    for axes, metric in zip(figure.subplots(1, n, squeeze=False)[0], report.metrics, strict=True):
+        plot_panel(axes, report, metric)
     figure.tight_layout()
     write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
-    plt.close(figure)
     return path

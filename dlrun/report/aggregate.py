@@ -1,0 +1,222 @@
+"""Aggregating run records into a comparison: rows and columns are swept keys (`model`,
+`seq_len`, `optimizer.lr`), cells the mean ± std of a metric over the runs of that
+configuration (seeds). Failed and diverged runs are counted in their cell, never dropped."""
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dlrun.errors import InputError
+from dlrun.report.read import DIVERGED, FAILED, OK, SKIPPED, UNREADABLE, Run, load_runs
+from dlrun.report.render import format_cell
+
+# Keys that say how a run was started, not which configuration it trained: never pivoted on.
+NOT_CONFIGURATION = ("seed", "resume", "on_error", "repeats", "threads", "device")
+# The default metric: the first of these the runs recorded.
+PREFERRED_METRICS = ("test/acc", "val/acc", "test/loss", "val/loss", "train/loss")
+
+
+def swept_keys(runs: list[Run]) -> list[str]:
+    """Override keys whose value differs between runs, in command-line order."""
+    keys = list(dict.fromkeys(key for run in runs for key in run.overrides))
+    swept = []
+    for key in keys:
+        if key in NOT_CONFIGURATION or key.startswith("report."):
+            continue
+        if len({run.overrides.get(key) for run in runs}) > 1:
+            swept.append(key)
+    return swept
+
+
+def choose_layout(
+    runs: list[Run], rows: list[str] | None, cols: list[str] | None
+) -> tuple[list[str], list[str]]:
+    """Rows and columns of the pivot: the given keys, and every other swept key as a row key
+    (a swept key left out would silently average different configurations together)."""
+    swept = swept_keys(runs)
+    if cols is None:
+        free = [key for key in swept if key not in (rows or [])]
+        cols = free[-1:] if len(free) >= 2 or (rows and free) else []
+    rows = list(rows or [])
+    rows += [key for key in swept if key not in rows and key not in cols]
+    return rows, list(cols)
+
+
+# How the user spelled each option, for the one-line error: the sweep's config keys by default.
+SWEEP_OPTIONS = {"rows": "report.rows", "cols": "report.cols", "metrics": "report.metrics"}
+
+
+def known_keys(runs: list[Run]) -> list[str]:
+    """The keys every user sees on the command line: overrides and config group choices."""
+    keys = {key for run in runs for key in [*run.overrides, *run.hydra_choices()]}
+    return sorted(keys)
+
+
+def check_keys(runs: list[Run], keys: list[str] | None, option: str) -> None:
+    """Refuse a row or column key that no run has (it would pivot on None)."""
+    for key in keys or []:
+        if not any(run.value(key) is not None for run in runs):
+            raise InputError(
+                f"{option}={key}: not a key of these runs; their keys: "
+                f"{', '.join(known_keys(runs))} (or any key of their config, e.g. optimizer.lr)"
+            )
+
+
+def recorded_metrics(runs: list[Run]) -> list[str]:
+    """Metric names of summary.json, then its top-level numbers (n_params, train_time_s)."""
+    names = {name for run in runs for name in run.summary.get("metrics") or {}}
+    numbers = {
+        key
+        for run in runs
+        for key, value in run.summary.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    return sorted(names) + sorted(numbers - names)
+
+
+def check_metrics(runs: list[Run], metrics: list[str] | None, option: str) -> None:
+    """Refuse a metric no run recorded (its table would be all dashes); when no run recorded
+    any metric (every job failed), the table of failures is still made."""
+    if not any(run.summary.get("metrics") for run in runs):
+        return
+    known = recorded_metrics(runs)
+    for metric in metrics or []:
+        if metric not in known:
+            raise InputError(
+                f"{option}={metric}: no run recorded this metric; recorded: {', '.join(known)}"
+            )
+
+
+def choose_metrics(runs: list[Run], metrics: list[str] | None) -> list[str]:
+    """The metrics asked for, or the first preferred one the runs recorded."""
+    if metrics:
+        return list(metrics)
+    recorded = {name for run in runs for name in run.summary.get("metrics") or {}}
+    for name in PREFERRED_METRICS:
+        if name in recorded:
+            return [name]
+    return sorted(recorded)[:1] or ["val/loss"]
+
+
+def show(value) -> str:
+    """A key's value as a label: 0.1 not 0.1000, text as it is."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def label(values: tuple) -> str:
+    """The label of a row or column: its keys' values, comma-separated."""
+    return ", ".join(show(value) for value in values) if values else "all"
+
+
+def sort_key(value):
+    """Numbers first, in order, then text: keys may mix them (runs of several sweeps)."""
+    return (0, value, "") if isinstance(value, int | float) else (1, 0, str(value))
+
+
+@dataclass
+class Report:
+    """A comparison: its row and column keys, metrics, cells and the runs it was made of."""
+
+    rows: list[str]
+    cols: list[str]
+    metrics: list[str]
+    cells: pd.DataFrame  # one line per (row values, col values, metric): mean, std, n, marks
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Run]:
+        """The runs that did not complete (failed, diverged, unreadable, still running)."""
+        return [run for run in self.runs if run.status not in (OK, SKIPPED)]
+
+    def table(self, metric: str | None = None) -> pd.DataFrame:
+        """The pivot of formatted cells: index = row labels, columns = column labels (× metric)."""
+        metrics = [metric] if metric else self.metrics
+        frame = self.cells[self.cells.metric.isin(metrics)]
+        col_name = " ".join(self.cols) if self.cols else "metric"
+        columns = frame.col_label if self.cols else frame.metric
+        if self.cols and len(metrics) > 1:
+            columns = frame.metric + " @ " + frame.col_label
+        pivot = frame.assign(column=columns).pivot(
+            index="row_label", columns="column", values="cell"
+        )
+        row_order = list(dict.fromkeys(frame.row_label))
+        col_order = list(dict.fromkeys(columns))
+        pivot = pivot.reindex(index=row_order, columns=col_order).fillna("—")
+        pivot.index.name = " / ".join(self.rows) if self.rows else ""
+        pivot.columns.name = col_name
+        return pivot
+
+
+def group_runs(runs: list[Run], rows: list[str], cols: list[str]) -> dict[tuple, list[Run]]:
+    """Runs by (row values, column values), in sorted order."""
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        key = (tuple(run.value(k) for k in rows), tuple(run.value(k) for k in cols))
+        groups.setdefault(key, []).append(run)
+    order = sorted(groups, key=lambda k: ([sort_key(v) for v in k[0]], [sort_key(v) for v in k[1]]))
+    return {key: groups[key] for key in order}
+
+
+CELL_COLUMNS = ["mean", "std", "n", "n_failed", "n_diverged", "cell"]
+
+
+def cell_statistics(members: list[Run], metric: str) -> dict:
+    """Mean and std of a metric over the completed runs of a cell, and the others by status."""
+    values = [run.metric(metric) for run in members if run.status == OK]
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    marks: dict[str, int] = {}
+    for run in members:
+        if run.status not in (OK, SKIPPED):
+            marks[run.status] = marks.get(run.status, 0) + 1
+    series = pd.Series(values, dtype=float)
+    mean = float(series.mean()) if values else math.nan
+    std = float(series.std(ddof=1)) if len(values) > 1 else math.nan
+    return {
+        "mean": mean,
+        "std": std,
+        "n": len(values),
+        "n_failed": marks.get(FAILED, 0),
+        "n_diverged": marks.get(DIVERGED, 0),
+        "cell": format_cell(metric, mean, std, len(values), marks),
+    }
+
+
+def aggregate(
+    runs: list[Run], rows: list[str], cols: list[str], metrics: list[str]
+) -> pd.DataFrame:
+    """One line per cell and metric: mean and std over the completed runs, counts of the rest."""
+    lines = []
+    for (row_values, col_values), members in group_runs(runs, rows, cols).items():
+        for metric in metrics:
+            lines.append(
+                dict(zip(rows, row_values, strict=True))
+                | dict(zip(cols, col_values, strict=True))
+                | {"row_label": label(row_values), "col_label": label(col_values)}
+                | {"metric": metric}
+                | cell_statistics(members, metric)
+            )
+    # the columns even without lines: a comparison of unreadable records only is still made
+    columns = [*rows, *cols, "row_label", "col_label", "metric", *CELL_COLUMNS]
+    return pd.DataFrame(lines, columns=columns)
+
+
+def build_report(
+    paths: list[Path],
+    rows: list[str] | None = None,
+    cols: list[str] | None = None,
+    metrics: list[str] | None = None,
+    options: dict[str, str] = SWEEP_OPTIONS,
+) -> Report:
+    """Read every run record under `paths` and aggregate it into a comparison; a row or
+    column key or a metric that no run has raises InputError, naming it as `options` spell it."""
+    runs = [run for run in load_runs(paths) if run.status != SKIPPED]
+    # an unreadable record without overrides belongs to no cell: it is only listed
+    placed = [run for run in runs if run.status != UNREADABLE or run.overrides]
+    check_keys(placed, rows, options["rows"])
+    check_keys(placed, cols, options["cols"])
+    check_metrics(placed, metrics, options["metrics"])
+    rows, cols = choose_layout(placed, rows, cols)
+    metrics = choose_metrics(placed, metrics)
+    return Report(rows, cols, metrics, aggregate(placed, rows, cols, metrics), runs)

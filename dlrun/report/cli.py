@@ -1,0 +1,68 @@
+"""The `dlrun-report` command: rebuild the comparison table and plot from run directories."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from dlrun.errors import InputError
+from dlrun.report.aggregate import build_report
+from dlrun.report.render import print_report
+from dlrun.report.write import write_report
+
+# how this command spells report.rows, report.cols and report.metrics, for its error lines
+OPTIONS = {"rows": "--rows", "cols": "--cols", "metrics": "--metric"}
+
+
+def split_keys(text: str | None) -> list[str] | None:
+    """'model,seq_len' -> ['model', 'seq_len']; None stays None (the default layout)."""
+    return None if text is None else [key for key in text.split(",") if key]
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """dlrun-report's command line."""
+    parser = argparse.ArgumentParser(
+        prog="dlrun-report",
+        description="Rebuild the comparison table and plot from run or sweep directories.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help="run or sweep directories")
+    parser.add_argument("--rows", help="row keys, comma-separated (default: the swept keys)")
+    parser.add_argument("--cols", help="column key(s), comma-separated (default: last swept key)")
+    parser.add_argument("--metric", help="metric name(s), comma-separated, e.g. val/acc,val/loss")
+    parser.add_argument("--out", type=Path, help="output directory (default: the first PATH)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """dlrun-report PATH... [--rows K --cols K --metric M --out DIR]."""
+    args = parse_arguments(argv)
+    missing = [str(path) for path in args.paths if not path.exists()]
+    if missing:
+        print(f"dlrun-report: error: no such directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        report = build_report(
+            args.paths,
+            split_keys(args.rows),
+            split_keys(args.cols),
+            split_keys(args.metric),
+            options=OPTIONS,
+        )
+    except InputError as error:
+        print(f"dlrun-report: error: {error}", file=sys.stderr)
+        return 2
+    if not report.runs:
+        print(
+            f"dlrun-report: error: no run records (summary.json) under "
+            f"{', '.join(map(str, args.paths))}",
+            file=sys.stderr,
+        )
+        return 2
+    out = args.out or (args.paths[0] if args.paths[0].is_dir() else args.paths[0].parent)
+    print_report(report)
+    for path in write_report(report, out):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,151 @@
+"""Rendering a comparison: numbers as text, Markdown tables, and rich tables for the terminal."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from dlrun.report.read import DIVERGED, UNREADABLE
+
+if TYPE_CHECKING:  # pandas and the Report are only type hints here
+    import pandas as pd
+
+    from dlrun.report.aggregate import Report
+
+
+def format_percent(fraction: float) -> str:
+    """0.872 -> '87.20%'."""
+    return f"{100 * fraction:.2f}%"
+
+
+def format_metric(name: str, value: float) -> str:
+    """A metric's value as shown everywhere: accuracies in percent, others to 4 digits."""
+    return format_percent(value) if name.endswith("acc") else f"{value:.4g}"
+
+
+def format_cell(metric: str, mean: float, std: float, n_ok: int, marks: dict[str, int]) -> str:
+    """'0.912 ± 0.004', 'failed', or '0.912 [1 diverged]'."""
+    if n_ok == 0:
+        return ", ".join(marks) if marks else "—"
+    text = format_metric(metric, mean)
+    if n_ok > 1 and math.isfinite(std):
+        text += " ± " + format_metric(metric, std)
+    if marks:
+        text += " [" + ", ".join(f"{n} {status}" for status, n in marks.items()) + "]"
+    return text
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence], align: str = "") -> str:
+    """A GitHub Markdown table; `align` holds 'l' or 'r' per column (default left), and cells
+    are written with str() (pandas' to_markdown needs tabulate)."""
+    rule = {"l": "---", "r": "---:"}
+    lines = [
+        "| " + " | ".join(map(str, header)) + " |",
+        "|" + "|".join(rule[align[i] if i < len(align) else "l"] for i in range(len(header))) + "|",
+    ]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def corner(frame: pd.DataFrame) -> str:
+    """'model \\ seq_len': the row keys and the column key of a pivot."""
+    return " \\ ".join(name for name in (frame.index.name, frame.columns.name) if name)
+
+
+def pivot_markdown(frame: pd.DataFrame) -> str:
+    """A pivot of formatted cells as Markdown: row labels left, cells right-aligned."""
+    header = [corner(frame), *map(str, frame.columns)]
+    rows = [[index, *row] for index, row in frame.iterrows()]
+    return markdown_table(header, rows, align="l" + "r" * len(frame.columns))
+
+
+def failure_lines(report: Report) -> list[str]:
+    """One line per run that did not complete: its status, overrides, directory and error."""
+    lines = []
+    for run in report.failures:
+        if run.status == UNREADABLE:  # the error names the file
+            lines.append(f"{run.status}: {run.error}")
+            continue
+        overrides = " ".join(f"{k}={v}" for k, v in run.overrides.items())
+        error = run.error or (
+            f"non-finite loss or gradient by epoch {run.summary.get('epochs')}, "
+            f"step {run.summary.get('steps')}"
+            if run.status == DIVERGED
+            else "no error recorded"
+        )
+        lines.append(f"{run.status}: {overrides} ({run.directory}): {error}")
+    return lines
+
+
+def markdown_report(report: Report) -> str:
+    """comparison.md: one pivot per metric, what the cells mean, and the failures."""
+    parts = []
+    for metric in report.metrics if not report.cells.empty else []:
+        parts += [f"## {metric}", "", pivot_markdown(report.table(metric)), ""]
+    parts.append(
+        "Cells: mean ± std over the completed runs (seeds) of each configuration; "
+        "[n failed] / [n diverged] count the runs that did not complete."
+    )
+    if report.failures:
+        parts += ["", "## Failures", ""] + [f"- {line}" for line in failure_lines(report)]
+    return "\n".join(parts) + "\n"
+
+
+def column_parts(label_width: int, widths: list[int], space: int) -> list[list[int]]:
+    """Split columns (by index) into consecutive parts whose table, the label column repeated,
+    fits `space` characters; a column too wide for any part stands alone and wraps."""
+    # a rich table with the default box: 1 space of padding each side and 1 border per column
+    used, parts = label_width + 4, [[]]
+    for index, width in enumerate(widths):
+        if parts[-1] and used + width + 3 > space:
+            used, parts = label_width + 4, [*parts, []]
+        parts[-1].append(index)
+        used += width + 3
+    return parts
+
+
+def rich_tables(pivot: pd.DataFrame, title: str, space: int) -> list:
+    """The pivot as rich tables that fit `space` columns: split by columns when they do not
+    fit side by side, each part with the row labels; cells wrap only when one alone is too wide."""
+    from rich.cells import cell_len
+    from rich.table import Table
+
+    labels = [str(index) for index in pivot.index]
+    headers = [str(column) for column in pivot.columns]
+    widths = [
+        max(cell_len(text) for text in [header, *map(str, pivot[column])])
+        for header, column in zip(headers, pivot.columns, strict=True)
+    ]
+    # row labels get the space the columns leave, at least a third: longer ones wrap
+    left_over = space - 4 - sum(width + 3 for width in widths)
+    label_width = min(max(map(cell_len, [corner(pivot), *labels])), max(left_over, space // 3, 12))
+    parts = column_parts(label_width, widths, space)
+    tables = []
+    for part in parts:
+        suffix = (
+            f" (columns {part[0] + 1}-{part[-1] + 1} of {len(headers)})" if len(parts) > 1 else ""
+        )
+        table = Table(title=title + suffix)
+        table.add_column(corner(pivot), overflow="fold", max_width=label_width)
+        for index in part:
+            table.add_column(headers[index], justify="right", overflow="fold")
+        for label, row in zip(labels, pivot.itertuples(index=False), strict=True):
+            table.add_row(label, *(str(row[index]) for index in part))
+        tables.append(table)
+    return tables
+
+
+def print_report(report: Report, console=None) -> None:
+    """The table(s) and the failures, with rich, at the console's width (the terminal's; 80
+    when output is not a terminal, or $COLUMNS)."""
+    from rich.console import Console
+
+    console = console or Console()
+    for metric in report.metrics if not report.cells.empty else []:
+        title = f"{metric}: mean ± std over seeds"
+        for table in rich_tables(report.table(metric), title, console.width):
+            console.print(table)
+    for line in failure_lines(report):
+        # soft wrap: a path broken over lines could not be copied
+        console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)
