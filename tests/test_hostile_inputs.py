@@ -82,7 +82,7 @@ VALUES = [
     # model and data that do not fit
     ("model=rnn dataset=iris", "datasets that fit"),
     ("model=logistic dataset=digits", "model=logistic"),
-    ("model=poisson dataset=iris", "model=poisson"),
+    ("model=poisson dataset=wine dataset.task=regression", "model=poisson"),
     ("model=linear dataset=breast_cancer dataset.task=multiclass", "model=linear"),
     ("model=cnn dataset=copy", "model="),
     # dataset: common
@@ -90,7 +90,7 @@ VALUES = [
     ("dataset.val_fraction=-0.1", "dataset.val_fraction=-0.1"),
     ("dataset.test_fraction=1.5", "dataset.test_fraction=1.5"),
     ("dataset.val_fraction=0.5 dataset.test_fraction=0.5", "val_fraction + test_fraction"),
-    ("dataset=adding dataset.task=multiclass model=gru", "dataset.task=multiclass"),
+    ("dataset=adding dataset.task=multiclass model=gru", "task multiclass"),
     # synthetic
     ("dataset=synthetic_binary dataset.n_samples=1", "dataset.n_samples=1"),
     ("dataset=synthetic_binary dataset.n_features=0", "dataset.n_features=0"),
@@ -236,14 +236,14 @@ def assert_refused(tmp_path, code: int, out: str, err: str, phrase: str) -> None
 
 @pytest.mark.parametrize("overrides, phrase", VALUES, ids=[v[0] for v in VALUES])
 def test_a_bad_value_is_refused_in_one_line(dlrun_main, tmp_path, overrides, phrase):
-    code, out, err = dlrun_main(*overrides.split(), "trainer.max_epochs=1")
+    code, out, err = dlrun_main("trainer.max_epochs=1", *overrides.split())
     assert_refused(tmp_path, code, out, err, phrase)
 
 
 @pytest.mark.parametrize("kind, name, target", FILES, ids=[f[1] + "-" + str(f[2]) for f in FILES])
 def test_a_bad_file_is_refused_in_one_line(dlrun_main, tmp_path, kind, name, target):
     path = make_files(tmp_path)[name]
-    overrides = [f"dataset={kind}", f"dataset.path={path}", "trainer.max_epochs=1"]
+    overrides = ["trainer.max_epochs=1", f"dataset={kind}", f"dataset.path={path}"]
     if target is not None:
         overrides.append(f"dataset.target={target}")
     code, out, err = dlrun_main(*overrides)
