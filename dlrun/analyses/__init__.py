@@ -33,6 +33,7 @@ INIT_FILE = "init_measurements.json"  # {analysis: what its before() measured}
 
 
 def any_model(experiment: Experiment) -> str | None:
+    """The refusal of an analysis that runs on every model: none."""
     return None
 
 

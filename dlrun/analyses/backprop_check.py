@@ -65,6 +65,18 @@ def finite_differences(net: NumpyMLP, X: np.ndarray, Y: np.ndarray, step: float)
     return gradients
 
 
+def autograd_gradients(reference: MLP, X: np.ndarray, y: np.ndarray):
+    """(the torch MLP's Linear layers, their (∂L/∂W, ∂L/∂b) by autograd, b's as columns)."""
+    x_t = torch.from_numpy(X)
+    task = reference.task
+    y_t = torch.from_numpy(y).long() if task == "multiclass" else torch.from_numpy(y).double()
+    reference.loss(x_t, y_t).backward()
+    layers = [m for m in reference.body if isinstance(m, torch.nn.Linear)]
+    layers.append(reference.head.linear)
+    gradients = [(layer.weight.grad.numpy(), layer.bias.grad.numpy()[:, None]) for layer in layers]
+    return layers, gradients
+
+
 def check_case(
     activation: str,
     task: str,
@@ -79,13 +91,7 @@ def check_case(
     X, y, _ = draw_glm(task, n_examples, n_features, n_classes, noise=0.1, seed=seed)
     torch.manual_seed(seed)
     reference = MLP((n_features,), task, n_classes, list(hidden), activation).double()
-    x_t = torch.from_numpy(X)
-    y_t = torch.from_numpy(y).long() if task == "multiclass" else torch.from_numpy(y).double()
-    reference.loss(x_t, y_t).backward()
-    layers = [m for m in reference.body if isinstance(m, torch.nn.Linear)]
-    layers.append(reference.head.linear)
-    autograd = [(layer.weight.grad.numpy(), layer.bias.grad.numpy()[:, None]) for layer in layers]
-
+    layers, autograd = autograd_gradients(reference, X, y)
     weights = [layer.weight.detach().numpy().copy() for layer in layers]
     biases = [layer.bias.detach().numpy().copy()[:, None] for layer in layers]
     net = network(weights, biases, activation, task)

@@ -20,6 +20,7 @@ from dlrun.hessian import UNUSED, flat_hessian, gradient_with_graph
 
 
 def trained_parameters(model: nn.Module) -> list[Tensor]:
+    """The parameters the Hessian is taken in (those that train), in the model's order."""
     return [p for p in model.parameters() if p.requires_grad]
 
 
@@ -37,8 +38,10 @@ def hessian_vector_product(model: nn.Module, x: Tensor, y: Tensor):
         gradient = gradient_with_graph(model.loss(x, y), params)
 
     def product(v: Tensor) -> Tensor:
-        pieces = torch.autograd.grad(gradient, params, grad_outputs=v, retain_graph=True, **UNUSED)
-        return torch.cat([piece.reshape(-1) for piece in pieces])
+        # v lives where Lanczos keeps its basis (the CPU), the graph where the model is
+        v_here = v.to(gradient.device)
+        pieces = torch.autograd.grad(gradient, params, v_here, retain_graph=True, **UNUSED)
+        return torch.cat([piece.reshape(-1) for piece in pieces]).to(v.device)
 
     return product, gradient.numel()
 
