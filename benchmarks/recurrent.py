@@ -1,7 +1,7 @@
 """Costs of the recurrent models, printed (not asserted); CPU times on a shared machine.
 
-1. ‖∂L/∂h_t‖ for every t (dlrun.diagnostics.hidden_gradient_norms): one backward pass, so
-   the cost grows linearly in T; T = 800 should cost about 8× T = 100.
+1. ‖∂L/∂h_t‖ for every t (dlrun.analyses.gradients_through_time.hidden_gradient_norms): one
+   backward pass, so the cost grows linearly in T; T = 800 should cost about 8× T = 100.
 2. The written-out RNN (the loop that leaky/skip variants and the diagnostics use) against
    torch.nn.RNN with the same sizes: time per time step of forward + backward. The plain `rnn`
    trains through torch.nn.RNN itself (its equations are the lecture's).
@@ -18,7 +18,7 @@ from time import perf_counter
 import torch
 from torch import nn
 
-from dlrun.diagnostics import hidden_gradient_norms
+from dlrun.analyses.gradients_through_time import hidden_gradient_norms
 from dlrun.models.esn import ESN
 from dlrun.models.recurrent import RNN
 

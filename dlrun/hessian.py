@@ -1,145 +1,39 @@
-"""The Hessian of the mean training loss and its extreme eigenvalues (the convexity check).
+"""The gradient and Hessian of a scalar loss in its flattened parameters, by double backward.
 
-A GLM's mean loss has Hessian (1/m) Σ x̃ᵢ t′(ηᵢ) x̃ᵢᵀ (a sum of outer products weighted by the
-transfer's derivative, ≥ 0), so it is positive semidefinite at every weight: the loss is convex.
-A network's is not: its Hessian has negative eigenvalues somewhere.
-
-Small models get the exact Hessian (torch.autograd.functional.hessian) and its full spectrum;
-large ones the Ritz values of Lanczos on Hessian-vector products (double backward), which lie
-inside the spectrum and converge to its ends first. Computed in float64 whatever the run's dtype.
+The one exact Hessian of dlrun: optimizer=newton (dlrun.optim) solves with it every step, and
+analyze.hessian (dlrun.analyses.hessian) takes its spectrum.
 """
 
-import copy
-
 import torch
-from torch import Tensor, nn
-from torch.func import functional_call
+from torch import Tensor
+
+# a parameter the loss does not reach gets a zero gradient (and zero Hessian rows), not None
+UNUSED = dict(allow_unused=True, materialize_grads=True)
 
 
-class LossOf(nn.Module):
-    """model.loss as a module's forward, so that functional_call can swap its parameters."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        return self.model.loss(x, y)
+def gradient_with_graph(loss: Tensor, params: list[Tensor]) -> Tensor:
+    """∇L flattened (P,), with its graph kept for a second backward."""
+    grads = torch.autograd.grad(loss, params, create_graph=True, **UNUSED)
+    return torch.cat([g.reshape(-1) for g in grads])
 
 
-def flat_loss(model: nn.Module, x: Tensor, y: Tensor):
-    """(L(θ) of a flat parameter vector θ, θ at the model's current weights)."""
-    wrapper = LossOf(model)
-    named = [(name, p) for name, p in wrapper.named_parameters() if p.requires_grad]
-    names = [name for name, _ in named]
-    shapes = [p.shape for _, p in named]
-    sizes = [p.numel() for _, p in named]
-    theta = torch.cat([p.detach().reshape(-1) for _, p in named])
+def flat_hessian(loss: Tensor, params: list[Tensor]) -> tuple[Tensor, Tensor]:
+    """(∇L, ∇²L) of a scalar loss in the flattened params, by double backward.
 
-    def loss(flat: Tensor) -> Tensor:
-        pieces = flat.split(sizes)
-        params = {
-            n: piece.view(shape) for n, piece, shape in zip(names, pieces, shapes, strict=True)
-        }
-        return functional_call(wrapper, params, (x, y))
+    The Hessian's rows are the gradients of ∇L's entries, taken in one batched backward
+    (`is_grads_batched`, vmap over the identity), so a P-parameter model costs P rows at once.
+    """
+    gradient = gradient_with_graph(loss, params)
+    identity = torch.eye(len(gradient), dtype=gradient.dtype, device=gradient.device)
 
-    return loss, theta
-
-
-def exact_hessian(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
-    """The (P, P) Hessian of model.loss(x, y) in its flattened parameters."""
-    loss, theta = flat_loss(model, x, y)
-    return torch.autograd.functional.hessian(loss, theta)
-
-
-def hessian_vector_product(model: nn.Module, x: Tensor, y: Tensor):
-    """(v ↦ H v, P) by double backward at the model's current weights."""
-    loss, theta = flat_loss(model, x, y)
-    theta = theta.clone().requires_grad_(True)
-    (gradient,) = torch.autograd.grad(loss(theta), theta, create_graph=True)
-
-    def product(v: Tensor) -> Tensor:
-        (hv,) = torch.autograd.grad(gradient, theta, grad_outputs=v, retain_graph=True)
-        return hv
-
-    return product, theta.numel()
-
-
-def lanczos_extremes(product, n: int, steps: int, generator: torch.Generator, dtype) -> tuple:
-    """(smallest, largest) Ritz value after `steps` Lanczos steps (full reorthogonalisation)."""
-    steps = min(steps, n)
-    basis = torch.zeros(steps + 1, n, dtype=dtype)
-    v = torch.randn(n, generator=generator, dtype=dtype)
-    basis[0] = v / v.norm()
-    alphas, betas = [], []
-    for j in range(steps):
-        w = product(basis[j])
-        alphas.append(float(w @ basis[j]))
-        for _ in range(2):  # twice is enough (Kahan): keeps the basis orthogonal in floating point
-            w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
-        beta = float(w.norm())
-        if beta < 1e-12 * max(1.0, abs(alphas[-1])):
-            break  # an invariant subspace: the Ritz values are exact eigenvalues
-        betas.append(beta)
-        basis[j + 1] = w / beta
-    k = len(alphas)
-    tridiagonal = torch.diag(torch.tensor(alphas, dtype=dtype))
-    off = torch.tensor(betas[: k - 1], dtype=dtype)
-    tridiagonal += torch.diag(off, 1) + torch.diag(off, -1)
-    ritz = torch.linalg.eigvalsh(tridiagonal)
-    return float(ritz[0]), float(ritz[-1])
-
-
-def extreme_eigenvalues(
-    model: nn.Module, x: Tensor, y: Tensor, exact_max_params: int, lanczos_steps: int, seed: int
-) -> dict:
-    """{'min_eig', 'max_eig', 'method'} of the Hessian of model.loss(x, y), in float64."""
-    model = copy.deepcopy(model).double()
-    x = x.double() if x.is_floating_point() else x
-    y = y.double() if y.is_floating_point() else y
-    n = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    if n <= exact_max_params:
-        eigenvalues = torch.linalg.eigvalsh(exact_hessian(model, x, y))
-        return {
-            "min_eig": float(eigenvalues[0]),
-            "max_eig": float(eigenvalues[-1]),
-            "method": "exact",
-        }
-    product, n = hessian_vector_product(model, x, y)
-    generator = torch.Generator().manual_seed(seed)
-    smallest, largest = lanczos_extremes(product, n, lanczos_steps, generator, torch.float64)
-    return {"min_eig": smallest, "max_eig": largest, "method": f"lanczos({lanczos_steps})"}
-
-
-def randomized(model: nn.Module, seed: int) -> nn.Module:
-    """A copy of the model at fresh random weights (each layer's own reset_parameters)."""
-    fresh = copy.deepcopy(model)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for module in fresh.modules():
-            if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
-    return fresh
-
-
-def hessian_summary(
-    model: nn.Module, x: Tensor, y: Tensor, exact_max_params: int, lanczos_steps: int, seed: int
-) -> dict:
-    """Extreme Hessian eigenvalues of the mean loss at the fitted and at random weights."""
-    if getattr(model, "first_derivatives_only", False):
-        raise ValueError(
-            f"analyze.hessian needs second derivatives, which {type(model).__name__} does not "
-            "compute; use its torch twin (model=mlp for model=mlp_numpy)"
+    def rows_of(units: Tensor, batched: bool) -> Tensor:
+        rows = torch.autograd.grad(
+            gradient, params, units, retain_graph=True, is_grads_batched=batched, **UNUSED
         )
-    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    args = (exact_max_params, lanczos_steps, seed)
-    fitted = extreme_eigenvalues(model, x, y, *args)
-    random = extreme_eigenvalues(randomized(model, seed + 1), x, y, *args)
-    return {
-        "n_params": n_params,
-        "method": fitted.pop("method"),
-        "fitted/min_eig": fitted["min_eig"],
-        "fitted/max_eig": fitted["max_eig"],
-        "random/min_eig": random["min_eig"],
-        "random/max_eig": random["max_eig"],
-    }
+        return torch.cat([r.reshape(len(units) if batched else 1, -1) for r in rows], dim=1)
+
+    try:
+        hessian = rows_of(identity, batched=True)
+    except RuntimeError:  # an op without a batching rule: one backward per row
+        hessian = torch.cat([rows_of(unit, batched=False) for unit in identity])
+    return gradient.detach(), hessian.detach()

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
+from dlrun.hessian import flat_hessian
+
 
 class LineSearch(torch.optim.Optimizer):
     """Steepest descent with an Armijo backtracking or grid line search."""
@@ -70,30 +72,6 @@ class LineSearch(torch.optim.Optimizer):
         torch._foreach_copy_(params, start)  # no step size satisfied Armijo: stay put
         self.last_eta = 0.0
         return loss
-
-
-def flat_hessian(loss: Tensor, params: list[Tensor]) -> tuple[Tensor, Tensor]:
-    """(∇L, ∇²L) of a scalar loss in the flattened params, by double backward.
-
-    The Hessian's rows are the gradients of ∇L's entries, taken in one batched backward
-    (`is_grads_batched`, vmap over the identity), so a P-parameter model costs P rows at once.
-    """
-    unused = dict(allow_unused=True, materialize_grads=True)  # a parameter the loss skips
-    grads = torch.autograd.grad(loss, params, create_graph=True, **unused)
-    gradient = torch.cat([g.reshape(-1) for g in grads])
-    identity = torch.eye(len(gradient), dtype=gradient.dtype, device=gradient.device)
-
-    def rows_of(units: Tensor, batched: bool) -> Tensor:
-        rows = torch.autograd.grad(
-            gradient, params, units, retain_graph=True, is_grads_batched=batched, **unused
-        )
-        return torch.cat([r.reshape(len(units) if batched else 1, -1) for r in rows], dim=1)
-
-    try:
-        hessian = rows_of(identity, batched=True)
-    except RuntimeError:  # an op without a batching rule: one backward per row
-        hessian = torch.cat([rows_of(unit, batched=False) for unit in identity])
-    return gradient.detach(), hessian.detach()
 
 
 def newton_direction(gradient: Tensor, hessian: Tensor, damping: float) -> tuple[Tensor, str]:

@@ -93,6 +93,14 @@ class RunRecord:
     def write_csv(self, name: str, frame: pd.DataFrame) -> None:
         write_atomically(self.path(name), lambda tmp: frame.to_csv(tmp, index=False))
 
+    def write_text(self, name: str, text: str) -> None:
+        write_atomically(self.path(name), lambda tmp: tmp.write_text(text))
+
+    def write_figure(self, name: str, figure) -> None:
+        """A matplotlib Figure, in the format of the name's suffix (.png), at the figure's dpi."""
+        image_format = Path(name).suffix.lstrip(".")  # the temporary name's suffix is .tmp
+        write_atomically(self.path(name), lambda tmp: figure.savefig(tmp, format=image_format))
+
     def write_json(self, name: str, content: dict) -> None:
         text = json.dumps(finite_or_none(content), indent=2, default=str)
         write_atomically(self.path(name), lambda tmp: tmp.write_text(text + "\n"))

@@ -6,10 +6,9 @@ from time import perf_counter
 
 from omegaconf import DictConfig
 
-from dlrun.analyze import check_analyses, run_analyses
+from dlrun import analyses
 from dlrun.build import Experiment, build, build_logger
 from dlrun.console import RunConsole, print_table, result_table
-from dlrun.diagnostics import GradientWatch
 from dlrun.loop import fit, fit_closed_form
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
@@ -61,7 +60,7 @@ def run_experiment(
     started = perf_counter()
     summary = describe(cfg, names, command)
     experiment = build(cfg, names)
-    check_analyses(cfg.analyze, experiment)
+    analyses.check(cfg, experiment)
     record = RunRecord(run_dir, build_logger(cfg, run_dir))
     summary |= {
         "task": experiment.data.task,
@@ -71,14 +70,11 @@ def run_experiment(
         "threads": experiment.threads,
         "rows": {name: len(split) for name, split in experiment.data.splits.items()},
     }
-    # recurrent models: ‖∂L/∂h_t‖ and the spectrum of W before and after training
-    watch = GradientWatch.of(experiment.model, experiment.data)
+    analyses.before_training(cfg, experiment, record, resume)  # before the checkpoint is loaded
     train = fit_closed_form if getattr(experiment.model, "closed_form", False) else fit
     start = resume_training(run_dir, experiment, record) if resume else None
     resumed = {} if start is None else {"start": start}
     try:
-        if watch:
-            watch.measure("init")
         result = train(
             experiment.model,
             experiment.data,
@@ -89,9 +85,6 @@ def run_experiment(
             console,
             **resumed,
         )
-        if watch:
-            watch.measure("end")
-            watch.write(record)  # grad_norms.csv and .png
     except Exception as error:
         record.write_summary(
             summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"}
@@ -105,12 +98,12 @@ def run_experiment(
         "steps": result.steps,
         "train_time_s": round(result.train_time_s, 4),
         "wall_time_s": round(perf_counter() - started, 4),
-        "metrics": flatten_metrics(result.metrics) | (watch.fields if watch else {}),
+        "metrics": flatten_metrics(result.metrics),
     }
     write_coefficients(record, experiment)
-    analyses = run_analyses(cfg, experiment, record)
-    summary["metrics"] |= analyses.pop("metrics", {})  # flat names, as tables read them
-    summary |= analyses
+    results = analyses.after_training(cfg, experiment, record)
+    summary["metrics"] |= results.pop("metrics")  # flat names, as tables read them
+    summary |= results
     record.write_summary(summary)
     title = f"{names.get('model')} on {names.get('dataset')}: {result.status}"
     print_table(title, result_table(result.metrics))

@@ -1,15 +1,12 @@
-"""The equivariance and layer-gradient analyses against brute-force references."""
-
-import json
+"""The equivariance analysis (dlrun.analyses.equivariance) against brute-force references."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from dlrun.equivariance import conv_rows, measure
+from dlrun.analyses.equivariance import conv_rows, measure
 from dlrun.errors import InputError
-from dlrun.layer_gradients import layer_gradient_norms
 from dlrun.models.cnn import CNN
 from dlrun.models.resnet import ResNet
 
@@ -75,48 +72,6 @@ def test_equivariance_analysis_of_cnn_and_mlp_runs(run_dlrun):
     assert summary["metrics"]["invariance/mlp_hidden"] > 0.1  # digits as 8×8 images, shifted
     with pytest.raises(InputError, match="use model=cnn or model=mlp"):
         run_dlrun("model=resnet", "analyze.equivariance=true", "trainer.max_steps=1")
-
-
-def test_layer_gradients_are_autograd_gradients_of_the_model_at_init(run_dlrun):
-    summary, run_dir = run_dlrun(
-        "model=resnet",
-        "model.depth=3",
-        "model.width=8",
-        "model.form=mlp",
-        "seed=3",
-        "trainer.max_steps=3",
-        "analyze.layer_gradients=true",
-        "dtype=float64",
-    )
-    table = pd.read_csv(run_dir / "layer_gradients.csv")
-    # the reference: the same model built by hand from the same seed, one autograd call
-    from conftest import compose_config
-
-    from dlrun.build import build_data, select_device
-
-    cfg, _ = compose_config("model=resnet", "seed=3", "dtype=float64")
-    data = build_data(cfg, "resnet", select_device("cpu"), torch.float64)
-    torch.manual_seed(3)
-    model = ResNet(
-        (64,), "multiclass", 10, input_kind="image", depth=3, width=8, form="mlp"
-    ).double()
-    x, y = data.train.X[:1024], data.train.y[:1024]
-    (gradient,) = torch.autograd.grad(model.loss(x, y), model.first_layer.weight)
-    assert summary["metrics"]["grad/first_layer_init"] == pytest.approx(float(gradient.norm()))
-    init = table[table.phase == "init"]
-    assert len(init) == 1 + 2 * 3 + 1 and init.layer.iloc[-1] == "head.linear"
-    assert json.loads((run_dir / "summary.json").read_text())["metrics"]["grad/first_layer_end"] > 0
-
-
-def test_layer_gradient_norms_leave_the_model_untouched():
-    torch.manual_seed(0)
-    model = ResNet((5,), "multiclass", 3, depth=2, width=4, norm="batch")
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    norms = layer_gradient_norms(model, torch.randn(16, 5), torch.randint(3, (16,)))
-    assert len(norms) == 1 + 4 + 1
-    for key, value in model.state_dict().items():
-        assert torch.equal(value, before[key]), key
-    assert all(p.grad is None for p in model.parameters())
 
 
 def test_measure_refuses_a_model_without_conv_or_hidden_layer():

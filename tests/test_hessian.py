@@ -1,15 +1,19 @@
-"""Hessians of the mean loss: finite differences, closed forms, Lanczos, convexity claims."""
+"""Hessians of the mean loss (dlrun.hessian, dlrun.analyses.hessian): finite differences,
+closed forms, Lanczos, convexity claims."""
+
+import copy
 
 import pytest
 import torch
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from dlrun.hessian import (
+from dlrun.analyses.hessian import (
     exact_hessian,
     extreme_eigenvalues,
-    flat_loss,
     hessian_vector_product,
     lanczos_extremes,
 )
+from dlrun.hessian import flat_hessian
 from dlrun.models.glm import GLM
 from dlrun.models.mlp import MLP
 
@@ -35,11 +39,14 @@ def batch(task: str, n=40, features=3, classes=3, seed=0):
 
 def gradient_differences(model, x, y, step=1e-5) -> torch.Tensor:
     """Central differences of the autograd gradient: column i ≈ (g(θ + h eᵢ) − g(θ − h eᵢ)) / 2h."""
-    loss, theta = flat_loss(model, x, y)
+    model = copy.deepcopy(model)
+    params = list(model.parameters())
+    theta = parameters_to_vector(params).detach()
 
     def gradient(flat):
-        flat = flat.clone().requires_grad_(True)
-        return torch.autograd.grad(loss(flat), flat)[0]
+        with torch.no_grad():
+            vector_to_parameters(flat, params)
+        return parameters_to_vector(torch.autograd.grad(model.loss(x, y), params))
 
     columns = []
     for i in range(theta.numel()):
@@ -57,6 +64,21 @@ def test_glm_hessian_matches_finite_differences(task):
     H = exact_hessian(model, x, y)
     assert torch.allclose(H, H.T, atol=1e-12)
     assert torch.allclose(H, gradient_differences(model, x, y), rtol=1e-6, atol=1e-8)
+
+
+def test_flat_hessian_of_a_quadratic_with_a_parameter_the_loss_skips():
+    """L = ½ aᵀ A a + bᵀ a with a second parameter c unused: ∇L = A a + b, ∇²L = [[A, 0], [0, 0]]
+    (the Hessian optimizer=newton solves with)."""
+    generator = torch.Generator().manual_seed(0)
+    root = torch.randn(3, 3, generator=generator, dtype=torch.float64)
+    A, b = root @ root.T, torch.randn(3, generator=generator, dtype=torch.float64)
+    a = torch.randn(3, dtype=torch.float64, generator=generator, requires_grad=True)
+    c = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    gradient, hessian = flat_hessian(0.5 * a @ A @ a + b @ a, [a, c])
+    expected = torch.zeros(5, 5, dtype=torch.float64)
+    expected[:3, :3] = A
+    torch.testing.assert_close(hessian, expected, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gradient, torch.cat([A @ a.detach() + b, torch.zeros(2)]).double())
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])

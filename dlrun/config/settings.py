@@ -23,7 +23,7 @@ class ReportConfig:
 
 @dataclass
 class AnalyzeConfig:
-    """Analyses after training (dlrun.analyze): their results go into summary.json."""
+    """Analyses after training (dlrun.analyses): their results go into summary.json."""
 
     # extreme eigenvalues of the mean training loss's Hessian, at the fitted and random
     # weights: the convexity check

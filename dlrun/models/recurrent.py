@@ -6,7 +6,8 @@ The head reads the last step, or the last `target_shape[0]` steps when the targe
 axis (sequence-to-sequence, e.g. the copy task). Every model writes out its recursion in
 `hidden_states(x, probes)`, where `probes[:, t]` (zeros) is added to h⁽ᵗ⁾: the gradient of the
 loss with respect to the probes is ∂L/∂h⁽ᵗ⁾ for every t, from one backward pass
-(dlrun.diagnostics). Training uses the fused torch modules where the equations are theirs.
+(dlrun.analyses.gradients_through_time). Training uses the fused torch modules where the
+equations are theirs.
 """
 
 import math

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dlrun.equivariance import plot
+from dlrun.analyses.equivariance import plot
 
 MEASURES = {
     "equivariance": "equivariance error ‖f(S_k x) − S_k f(x)‖ / ‖f(x)‖, interior",
@@ -52,12 +52,8 @@ def main(sweep: Path, out: Path) -> None:
         ]
         lines.append("")
     (out / "shifts.md").write_text("\n".join(lines))
-    plot(
-        means.rename(columns={"representation": "layer"})[
-            ["layer", "shift", "equivariance", "equivariance_full", "invariance", "changed"]
-        ],
-        out / "shifts.png",
-    )
+    columns = ["layer", "shift", "equivariance", "equivariance_full", "invariance", "changed"]
+    plot(means.rename(columns={"representation": "layer"})[columns]).savefig(out / "shifts.png")
     print(f"wrote {out / 'shifts.csv'}, shifts.md, shifts.png")
 
 

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dlrun.analyze import markdown_table  # noqa: E402
+from dlrun.analyses.tables import markdown_table  # noqa: E402
 
 PSD_TOLERANCE = 1e-8
 

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dlrun.analyze import markdown_table  # noqa: E402
+from dlrun.analyses.tables import markdown_table  # noqa: E402
 from dlrun.report import load_runs  # noqa: E402
 
 TOLERANCE = 1e-8

@@ -1,4 +1,4 @@
-"""How conv feature maps, pooled features and an MLP's hidden layer move when the input shifts.
+"""analyze.equivariance: how conv and pooled features and an MLP's hidden layer move under shifts.
 
 S_k shifts an input k steps along its last grid axis (circularly, so no object leaves the
 canvas). For a detector map f (conv -> activation):
@@ -11,15 +11,23 @@ canvas). For a detector map f (conv -> activation):
   changes every detector value but only about half of the max-pooled ones).
 """
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from omegaconf import DictConfig
 from torch import Tensor, nn
 
+from dlrun.build import Experiment
 from dlrun.data.splits import Data
 from dlrun.errors import InputError
 from dlrun.models.cnn import CNN, ToGrid
 from dlrun.models.mlp import MLP
+from dlrun.record import RunRecord
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import
+    from matplotlib.figure import Figure
 
 EQUIVARIANCE_FILE = "equivariance"  # .csv and .png in the run directory
 SHIFTS = (0, 1, 2, 3, 4)
@@ -128,18 +136,27 @@ def first_hidden_layer(model: MLP) -> nn.Module:
     return nn.Sequential(*layers[: linear + 2])
 
 
-def check_equivariance(model: nn.Module) -> None:
-    if not isinstance(model, CNN | MLP):
-        raise InputError(
-            f"analyze.equivariance=true measures a cnn's first conv layer or an mlp's first "
-            f"hidden layer; {type(model).__name__} has neither: use model=cnn or model=mlp"
-        )
+def model_refusal(model: nn.Module) -> str | None:
+    """Why this model has no layer to measure, or None."""
+    if isinstance(model, CNN | MLP):
+        return None
+    return (
+        f"analyze.equivariance=true measures a cnn's first conv layer or an mlp's first "
+        f"hidden layer; {type(model).__name__} has neither: use model=cnn or model=mlp"
+    )
+
+
+def refusal(experiment: Experiment) -> str | None:
+    """Why this run's model cannot be analysed, or None."""
+    return model_refusal(experiment.model)
 
 
 @torch.no_grad()
 def measure(model: nn.Module, data: Data, split: str = "test") -> pd.DataFrame:
     """The table (layer, shift, equivariance, equivariance_full, invariance, changed)."""
-    check_equivariance(model)
+    reason = model_refusal(model)
+    if reason:
+        raise InputError(reason)
     model.eval()
     x = data.splits.get(split, data.train).X[:MAX_ROWS]
     if isinstance(model, CNN):
@@ -169,24 +186,22 @@ def headline(table: pd.DataFrame, k: int = 1) -> dict[str, float]:
     return metrics
 
 
-def plot(table: pd.DataFrame, path) -> None:
+def plot(table: pd.DataFrame) -> "Figure":
     """Invariance error against shift, one line per representation."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    figure = Figure(figsize=(10, 4), dpi=120)
+    axes = figure.subplots(1, 2)
     for layer, rows in table.groupby("layer", sort=False):
         axes[0].plot(rows["shift"], rows["invariance"], marker="o", label=layer)
         axes[1].plot(rows["shift"], rows["changed"], marker="o", label=layer)
     detector = table[table.layer.str.endswith("detector")]
-    for measure, style in (("equivariance", "k--"), ("equivariance_full", "k:")):
-        if measure in detector and detector[measure].notna().any():
-            where = "interior" if measure == "equivariance" else "whole map"
+    for column, style in (("equivariance", "k--"), ("equivariance_full", "k:")):
+        if column in detector and detector[column].notna().any():
+            where = "interior" if column == "equivariance" else "whole map"
             axes[0].plot(
                 detector["shift"],
-                detector[measure],
+                detector[column],
                 style,
                 marker="x",
                 label=f"detector equivariance error ({where})",
@@ -203,14 +218,12 @@ def plot(table: pd.DataFrame, path) -> None:
     )
     axes[0].legend(fontsize=7)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    return figure
 
 
-def analyze(experiment, record) -> dict:
-    """analyze.equivariance=true: equivariance.csv/.png in the run directory; headline
-    metrics at a one-step shift for summary.json."""
+def run(cfg: DictConfig, experiment: Experiment, record: RunRecord, initial: dict) -> dict:
+    """equivariance.csv/.png in the run directory; headline metrics at a one-step shift."""
     table = measure(experiment.model, experiment.data)
     record.write_csv(f"{EQUIVARIANCE_FILE}.csv", table)
-    plot(table, record.directory / f"{EQUIVARIANCE_FILE}.png")
+    record.write_figure(f"{EQUIVARIANCE_FILE}.png", plot(table))
     return {"metrics": headline(table)}

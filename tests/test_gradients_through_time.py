@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from dlrun.diagnostics import decay_rate, hidden_gradient_norms, spectrum
+from dlrun.analyses.gradients_through_time import decay_rate, hidden_gradient_norms, spectrum
 from dlrun.models.recurrent import LSTM, RNN
 
 B, T, F, H = 4, 9, 3, 6

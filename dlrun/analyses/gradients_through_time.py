@@ -1,4 +1,5 @@
-"""Gradient norms through time and the spectrum of the recurrent matrix.
+"""Gradient norms through time and the spectrum of the recurrent matrix, at initialisation and
+after training: every recurrent run gets them (grad_norms.csv/.png, metrics init/* and end/*).
 
 ‖∂L/∂h⁽ᵗ⁾‖ for every t comes from ONE backward pass: a zero probe p⁽ᵗ⁾ is added to each
 hidden state inside the recursion (h⁽ᵗ⁾ + p⁽ᵗ⁾ feeds both the next step and the readout), so
@@ -6,17 +7,23 @@ hidden state inside the recursion (h⁽ᵗ⁾ + p⁽ᵗ⁾ feeds both the next s
 """
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import torch
+from omegaconf import DictConfig
 from torch import Tensor
 
-from dlrun.data.splits import Data
-from dlrun.record import write_atomically
+from dlrun.build import Experiment
+from dlrun.models.recurrent import RecurrentGLM
+from dlrun.record import RunRecord
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import
+    from matplotlib.figure import Figure
 
 GRAD_NORMS_FILE, GRAD_NORMS_PLOT = "grad_norms.csv", "grad_norms.png"
-DIAGNOSTIC_ROWS = 256
+DIAGNOSTIC_ROWS = 256  # the fixed batch measured at initialisation and at the end
 
 
 def hidden_gradient_norms(model, x: Tensor, y: Tensor) -> Tensor:
@@ -75,51 +82,38 @@ def summarize(norms: np.ndarray) -> dict[str, float]:
     }
 
 
-class GradientWatch:
-    """Measures a recurrent model at initialisation and after training, on one fixed batch."""
-
-    def __init__(self, model, data: Data) -> None:
-        self.model = model
-        split = data.train
-        self.x, self.y = split.X[:DIAGNOSTIC_ROWS], split.y[:DIAGNOSTIC_ROWS]
-        self.rows: list[pd.DataFrame] = []
-        self.fields: dict[str, float] = {}
-
-    @classmethod
-    def of(cls, model, data: Data) -> "GradientWatch | None":
-        """A watch for models with a written-out recursion, None for the others."""
-        return cls(model, data) if hasattr(model, "hidden_states") else None
-
-    def measure(self, phase: str) -> None:
-        """Record ‖∂L/∂h⁽ᵗ⁾‖ for every t and the spectrum of W under `phase` (init | end)."""
-        was_training = self.model.training
-        self.model.eval()
-        norms = hidden_gradient_norms(self.model, self.x, self.y).double().cpu().numpy()
-        self.model.train(was_training)
-        steps = np.arange(1, len(norms) + 1)
-        self.rows.append(pd.DataFrame({"phase": phase, "t": steps, "norm": norms}))
-        values = summarize(norms) | spectrum(self.model.recurrent_weight())
-        self.fields |= {f"{phase}/{name}": value for name, value in values.items()}
-
-    def table(self) -> pd.DataFrame:
-        """grad_norms.csv: phase, t, norm."""
-        return pd.concat(self.rows, ignore_index=True)
-
-    def write(self, record) -> None:
-        """grad_norms.csv and grad_norms.png (log-scale norm against t, one line per phase)."""
-        table = self.table()
-        record.write_csv(GRAD_NORMS_FILE, table)
-        write_atomically(record.path(GRAD_NORMS_PLOT), lambda tmp: plot_norms(table, tmp))
+def measure(experiment: Experiment) -> dict:
+    """‖∂L/∂h⁽ᵗ⁾‖ for t = 1…T and the spectrum of W, of the model as it is, in eval mode."""
+    model, train = experiment.model, experiment.data.train
+    x, y = train.X[:DIAGNOSTIC_ROWS], train.y[:DIAGNOSTIC_ROWS]
+    was_training = model.training
+    model.eval()
+    norms = hidden_gradient_norms(model, x, y).double().cpu().numpy()
+    model.train(was_training)
+    return {"norms": norms.tolist(), "spectrum": spectrum(model.recurrent_weight())}
 
 
-def plot_norms(table: pd.DataFrame, path) -> None:
+def phase_metrics(phase: str, measurement: dict) -> dict[str, float]:
+    """init/grad_h1, init/grad_rate, init/spectral_radius, ... of one measurement."""
+    values = summarize(np.asarray(measurement["norms"], dtype=float)) | measurement["spectrum"]
+    return {f"{phase}/{name}": value for name, value in values.items()}
+
+
+def norms_table(phases: dict[str, dict]) -> pd.DataFrame:
+    """grad_norms.csv: phase, t, norm."""
+    frames = [
+        pd.DataFrame({"phase": phase, "t": np.arange(1, len(m["norms"]) + 1), "norm": m["norms"]})
+        for phase, m in phases.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot_norms(table: pd.DataFrame) -> "Figure":
     """‖∂L/∂h_t‖ against t on a log scale, one line per phase."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6, 4))
+    figure = Figure(figsize=(6, 4), dpi=100)
+    axes = figure.subplots()
     for phase, rows in table.groupby("phase", sort=False):
         positive = rows[rows.norm > 0]
         axes.plot(positive.t, positive.norm, label=f"{phase} of training")
@@ -129,5 +123,28 @@ def plot_norms(table: pd.DataFrame, path) -> None:
     axes.set_title("gradient with respect to each hidden state")
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, format="png", dpi=100)
-    plt.close(figure)
+    return figure
+
+
+def refusal(experiment: Experiment) -> str | None:
+    """Why this model has no hidden states to differentiate by (so no run gets them), or None."""
+    if isinstance(experiment.model, RecurrentGLM):
+        return None
+    return "gradients through time need a recurrent model (model=rnn|lstm|gru|esn)"
+
+
+def before(experiment: Experiment) -> dict:
+    """The measurement at initialisation (dlrun.analyses keeps it across resume)."""
+    return measure(experiment)
+
+
+def run(cfg: DictConfig, experiment: Experiment, record: RunRecord, initial: dict) -> dict:
+    """grad_norms.csv/.png at initialisation and at the end; metrics init/* and end/*."""
+    phases = ({"init": initial} if initial else {}) | {"end": measure(experiment)}
+    table = norms_table(phases)
+    record.write_csv(GRAD_NORMS_FILE, table)
+    record.write_figure(GRAD_NORMS_PLOT, plot_norms(table))
+    metrics = {}
+    for phase, measurement in phases.items():
+        metrics |= phase_metrics(phase, measurement)
+    return {"metrics": metrics}

@@ -1,17 +1,29 @@
-"""Gradient checks: the numpy backprop against torch autograd and central finite differences.
+"""analyze.backprop_check: the numpy backprop against torch autograd and finite differences.
 
 For each activation × GLM head, a small float64 network on synthetic GLM data gets its
 gradients three ways; the table gives, per layer and parameter, the relative error
 ‖a − b‖ / max(‖a‖, ‖b‖) of every pair (CS231n's gradient-check measure).
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import torch
+from omegaconf import DictConfig
 
+from dlrun.analyses.tables import markdown_table
+from dlrun.build import Experiment
 from dlrun.data.synthetic import draw_glm
 from dlrun.models.mlp import MLP
 from dlrun.models.mlp_numpy import NumpyMLP, targets
+from dlrun.record import RunRecord
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import
+    from matplotlib.figure import Figure
+
+BACKPROP_CHECK_FILE = "backprop_check"  # .csv, .md and .png in the run directory
+DEFAULT_HIDDEN = [5, 4]  # the hidden layers checked when the model has none (a GLM)
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 TASKS = ("regression", "binary", "count", "multiclass")
@@ -53,6 +65,18 @@ def finite_differences(net: NumpyMLP, X: np.ndarray, Y: np.ndarray, step: float)
     return gradients
 
 
+def autograd_gradients(reference: MLP, X: np.ndarray, y: np.ndarray):
+    """(the torch MLP's Linear layers, their (∂L/∂W, ∂L/∂b) by autograd, b's as columns)."""
+    x_t = torch.from_numpy(X)
+    task = reference.task
+    y_t = torch.from_numpy(y).long() if task == "multiclass" else torch.from_numpy(y).double()
+    reference.loss(x_t, y_t).backward()
+    layers = [m for m in reference.body if isinstance(m, torch.nn.Linear)]
+    layers.append(reference.head.linear)
+    gradients = [(layer.weight.grad.numpy(), layer.bias.grad.numpy()[:, None]) for layer in layers]
+    return layers, gradients
+
+
 def check_case(
     activation: str,
     task: str,
@@ -67,13 +91,7 @@ def check_case(
     X, y, _ = draw_glm(task, n_examples, n_features, n_classes, noise=0.1, seed=seed)
     torch.manual_seed(seed)
     reference = MLP((n_features,), task, n_classes, list(hidden), activation).double()
-    x_t = torch.from_numpy(X)
-    y_t = torch.from_numpy(y).long() if task == "multiclass" else torch.from_numpy(y).double()
-    reference.loss(x_t, y_t).backward()
-    layers = [m for m in reference.body if isinstance(m, torch.nn.Linear)]
-    layers.append(reference.head.linear)
-    autograd = [(layer.weight.grad.numpy(), layer.bias.grad.numpy()[:, None]) for layer in layers]
-
+    layers, autograd = autograd_gradients(reference, X, y)
     weights = [layer.weight.detach().numpy().copy() for layer in layers]
     biases = [layer.bias.detach().numpy().copy()[:, None] for layer in layers]
     net = network(weights, biases, activation, task)
@@ -122,14 +140,12 @@ def backprop_check(hidden: list[int], seed: int = 0, network: type[NumpyMLP] = N
     return table, summary
 
 
-def plot_backprop_check(table: pd.DataFrame, path) -> None:
+def plot_backprop_check(table: pd.DataFrame) -> "Figure":
     """Worst relative error per activation × head, numpy vs autograd and vs finite differences."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    figure = Figure(figsize=(10, 3.6), dpi=120, layout="constrained")
+    axes = figure.subplots(1, 2)
     for axis, column in zip(axes, ("numpy_vs_autograd", "numpy_vs_fd"), strict=True):
         worst = table.pivot_table(index="activation", columns="head", values=column, aggfunc="max")
         worst = worst.reindex(index=list(ACTIVATIONS), columns=list(HEAD_OF_TASK.values()))
@@ -139,6 +155,16 @@ def plot_backprop_check(table: pd.DataFrame, path) -> None:
         for (i, j), value in np.ndenumerate(worst.to_numpy()):
             axis.text(j, i, f"{value:.1e}", ha="center", va="center", color="w", fontsize=8)
         axis.set_title(f"max relative error, {column.replace('_', ' ')}")
-        fig.colorbar(image, ax=axis, label="log10")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        figure.colorbar(image, ax=axis, label="log10")
+    return figure
+
+
+def run(cfg: DictConfig, experiment: Experiment, record: RunRecord, initial: dict) -> dict:
+    """backprop_check.csv/.md/.png for networks with the model's hidden layers; summary.json's
+    `backprop_check`: the worst errors and whether they pass."""
+    hidden = list(cfg.model.get("hidden", DEFAULT_HIDDEN))
+    table, summary = backprop_check(hidden, cfg.seed)
+    record.write_csv(f"{BACKPROP_CHECK_FILE}.csv", table)
+    record.write_text(f"{BACKPROP_CHECK_FILE}.md", markdown_table(table))
+    record.write_figure(f"{BACKPROP_CHECK_FILE}.png", plot_backprop_check(table))
+    return {"backprop_check": summary}

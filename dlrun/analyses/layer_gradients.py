@@ -1,14 +1,23 @@
-"""‖∂L/∂W‖ of every layer's weights through depth, at initialisation and after training.
+"""analyze.layer_gradients: ‖∂L/∂W‖ of every layer's weights through depth, at initialisation
+and after training.
 
 Vanishing gradients show as norms that shrink towards the first layer, exploding ones as norms
 that grow; the first layer's norm is the one the depth experiment tabulates.
 """
 
 import copy
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import torch
+from omegaconf import DictConfig
 from torch import Tensor, nn
+
+from dlrun.build import Experiment
+from dlrun.record import RunRecord
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import
+    from matplotlib.figure import Figure
 
 LAYER_GRADIENTS_FILE = "layer_gradients"  # .csv and .png in the run directory
 MAX_ROWS = 1024
@@ -30,13 +39,14 @@ def layer_gradient_norms(model: nn.Module, x: Tensor, y: Tensor) -> list[tuple[s
     ]
 
 
-def gradient_table(models: dict[str, nn.Module], x: Tensor, y: Tensor) -> pd.DataFrame:
-    """Rows (phase, depth, layer, grad_norm) for each phase's model, e.g. init and end."""
-    rows = []
-    for phase, model in models.items():
-        for depth, (name, norm) in enumerate(layer_gradient_norms(model, x, y)):
-            rows.append({"phase": phase, "depth": depth, "layer": name, "grad_norm": norm})
-    return pd.DataFrame(rows)
+def measure(experiment: Experiment) -> list[dict]:
+    """Rows (depth, layer, grad_norm) of the model as it is, on the first training rows."""
+    train = experiment.data.train
+    norms = layer_gradient_norms(experiment.model, train.X[:MAX_ROWS], train.y[:MAX_ROWS])
+    return [
+        {"depth": depth, "layer": name, "grad_norm": norm}
+        for depth, (name, norm) in enumerate(norms)
+    ]
 
 
 def headline(table: pd.DataFrame) -> dict[str, float]:
@@ -50,33 +60,33 @@ def headline(table: pd.DataFrame) -> dict[str, float]:
     return metrics
 
 
-def plot(table: pd.DataFrame, path) -> None:
+def plot(table: pd.DataFrame) -> "Figure":
     """‖∂L/∂W‖ against layer depth on a log scale, one line per phase."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure = Figure(figsize=(6, 4), dpi=120)
+    axis = figure.subplots()
     for phase, rows in table.groupby("phase", sort=False):
         axis.semilogy(rows.depth, rows.grad_norm.clip(lower=1e-300), marker=".", label=phase)
     axis.set(xlabel="layer (input → head)", ylabel="‖∂L/∂W‖", title="gradient norm through depth")
     axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    return figure
 
 
-def analyze(cfg, experiment, record) -> dict:
-    """analyze.layer_gradients=true: the norms at initialisation (the model rebuilt from the
-    same seed) and at the end, on the first rows of the training split."""
-    from dlrun.build import build_model
+def before(experiment: Experiment) -> dict:
+    """The norms at initialisation, before training (dlrun.analyses keeps them across resume)."""
+    return {"rows": measure(experiment)}
 
-    torch.manual_seed(cfg.seed)  # as dlrun.build.build does right before build_model
-    initial = build_model(cfg, experiment.data, experiment.device, experiment.dtype)
-    train = experiment.data.train
-    x, y = train.X[:MAX_ROWS], train.y[:MAX_ROWS]
-    table = gradient_table({"init": initial, "end": experiment.model}, x, y)
+
+def run(cfg: DictConfig, experiment: Experiment, record: RunRecord, initial: dict) -> dict:
+    """layer_gradients.csv/.png: the norms at initialisation and at the end; their headline
+    metrics grad/first_layer_init, grad/last_layer_end, ..."""
+    phases = {"init": initial.get("rows", []), "end": measure(experiment)}
+    table = pd.DataFrame(
+        [{"phase": phase} | row for phase, rows in phases.items() for row in rows],
+        columns=["phase", "depth", "layer", "grad_norm"],
+    )
     record.write_csv(f"{LAYER_GRADIENTS_FILE}.csv", table)
-    plot(table, record.directory / f"{LAYER_GRADIENTS_FILE}.png")
+    record.write_figure(f"{LAYER_GRADIENTS_FILE}.png", plot(table))
     return {"metrics": headline(table)}
