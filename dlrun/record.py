@@ -6,30 +6,19 @@ reader (or a killed run) never sees half a file.
 
 import json
 import math
-import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 import dlrun
+from dlrun.atomic import write_atomically
 from dlrun.logger import CsvLogger
 
 METRICS_FILE, STEPS_FILE, SUMMARY_FILE = "metrics.csv", "steps.csv", "summary.json"
 CHECKPOINT_FILE, COEFFICIENTS_FILE = "checkpoint.pt", "coefficients.csv"
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call write(temporary_path), then rename the result onto path."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def finite_or_none(value):

@@ -12,12 +12,12 @@ import pandas as pd
 import torch
 from omegaconf import DictConfig
 
-from dlrun.analyses.tables import markdown_table
 from dlrun.build import Experiment
 from dlrun.data.synthetic import draw_glm
 from dlrun.models.mlp import MLP
 from dlrun.models.mlp_numpy import NumpyMLP, targets
 from dlrun.record import RunRecord
+from dlrun.report.render import frame_markdown
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import
     from matplotlib.figure import Figure
@@ -165,6 +165,6 @@ def run(cfg: DictConfig, experiment: Experiment, record: RunRecord, initial: dic
     hidden = list(cfg.model.get("hidden", DEFAULT_HIDDEN))
     table, summary = backprop_check(hidden, cfg.seed)
     record.write_csv(f"{BACKPROP_CHECK_FILE}.csv", table)
-    record.write_text(f"{BACKPROP_CHECK_FILE}.md", markdown_table(table))
+    record.write_text(f"{BACKPROP_CHECK_FILE}.md", frame_markdown(table))
     record.write_figure(f"{BACKPROP_CHECK_FILE}.png", plot_backprop_check(table))
     return {"backprop_check": summary}

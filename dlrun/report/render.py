@@ -48,6 +48,16 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence], align: str =
     return "\n".join(lines)
 
 
+def frame_markdown(frame: pd.DataFrame) -> str:
+    """A data frame as a Markdown table, floats in scientific notation (the analyses' and
+    experiments' tables)."""
+    rows = [
+        [f"{value:.2e}" if isinstance(value, float) else value for value in row]
+        for row in frame.itertuples(index=False)
+    ]
+    return markdown_table(list(frame.columns), rows) + "\n"
+
+
 def corner(frame: pd.DataFrame) -> str:
     """'model \\ seq_len': the row keys and the column key of a pivot."""
     return " \\ ".join(name for name in (frame.index.name, frame.columns.name) if name)

@@ -1,24 +1,12 @@
 """Writing a comparison to disk: comparison.csv, comparison.md and comparison.png."""
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 
+from dlrun.atomic import write_atomically
 from dlrun.report.aggregate import Report
 from dlrun.report.render import markdown_report
 
 CSV_FILE, MARKDOWN_FILE, PLOT_FILE = "comparison.csv", "comparison.md", "comparison.png"
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call write(temporary_path), then rename the result onto path, so a reader never sees
-    half a file (as dlrun.record does; importing it from there would load torch)."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def write_report(report: Report, out_dir: Path) -> list[Path]:

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dlrun.analyses.tables import markdown_table  # noqa: E402
+from dlrun.report.render import frame_markdown  # noqa: E402
 
 PSD_TOLERANCE = 1e-8
 
@@ -67,9 +67,9 @@ def main(outputs: str, result_dir: str) -> None:
     table = collect(Path(outputs))
     result = Path(result_dir)
     table.to_csv(result / "convexity.csv", index=False)
-    (result / "convexity.md").write_text(markdown_table(table))
+    (result / "convexity.md").write_text(frame_markdown(table))
     plot(table, result / "convexity.png")
-    print(markdown_table(table))
+    print(frame_markdown(table))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dlrun.analyses.tables import markdown_table  # noqa: E402
 from dlrun.report import load_runs  # noqa: E402
+from dlrun.report.render import frame_markdown  # noqa: E402
 
 TOLERANCE = 1e-8
 FLOOR = 1e-16  # float64 rounding of a loss near 1: gaps below it are drawn at it
@@ -120,9 +120,9 @@ def main(outputs: str, result_dir: str) -> None:
     table, gaps = collect(Path(outputs))
     result = Path(result_dir)
     table.to_csv(result / "iterations.csv", index=False)
-    (result / "iterations.md").write_text(markdown_table(table))
+    (result / "iterations.md").write_text(frame_markdown(table))
     plot(gaps, result / "iterations.png")
-    print(markdown_table(table))
+    print(frame_markdown(table))
 
 
 if __name__ == "__main__":
