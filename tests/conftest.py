@@ -6,14 +6,26 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from dlrun.compose import compose_config
 from dlrun.config import register_schemas
+from dlrun.config.settings import DlrunConfig
 from dlrun.console import RunConsole
 from dlrun.run import run_experiment
 
 register_schemas()
 torch.set_num_threads(1)
+
+
+def make_source(schema: type, **keys):
+    """The data source of a dataset schema: its defaults (seq_len: the top level's), `keys`
+    overriding them, checked by the schema's rules, built as dlrun builds it."""
+    root = OmegaConf.create({"seq_len": DlrunConfig.seq_len})
+    root.dataset = OmegaConf.merge(OmegaConf.structured(schema), keys)
+    OmegaConf.to_object(root.dataset)  # the schema's range rules
+    return instantiate(root.dataset, _convert_="all")
 
 
 def run_config(run_dir: Path, *overrides: str) -> dict:
