@@ -15,8 +15,9 @@ def open_user_file(path: str, what: str) -> BinaryIO:
     """The user's file opened for reading, or an InputError saying why it cannot be."""
     file = Path(path).expanduser()
     where = f"dataset.path={path!r}"
+    allowed = f"{'an' if what.startswith('.') else 'a'} {what} file"
     if file.is_dir():
-        raise InputError(f"{where} is a directory; allowed: a {what} file")
+        raise InputError(f"{where} is a directory; allowed: {allowed}")
     if not file.exists():
         raise InputError(f"{where}: no such {what} file (looked in {Path.cwd()})")
     try:
@@ -24,7 +25,7 @@ def open_user_file(path: str, what: str) -> BinaryIO:
     except OSError as error:
         reason = error.strerror or one_line(error)
         raise InputError(
-            f"{where} cannot be read ({reason}); allowed: a {what} file you may read"
+            f"{where} cannot be read ({reason}); allowed: {allowed} you may read"
         ) from None
 
 
