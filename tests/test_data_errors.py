@@ -206,3 +206,28 @@ def test_a_good_npz_still_trains(dlrun_main, tmp_path):
     (tmp_path / "c.npz").write_bytes(buffer.getvalue())
     code, _, err = dlrun_main("model=linear", "dataset=npz", "dataset.path=c.npz")
     assert code == 0, err
+
+
+def test_the_estimate_is_compared_with_the_memory_available_now(dlrun_main, monkeypatch):
+    """With 4 MB free, the default adding problem (2000 × (2·50 + 1) float64 values, 3 copies:
+    4.8 MB) is refused and 1000 sequences (2.4 MB) are not."""
+    from dlrun.data import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 4_000_000)
+    code, _, err = dlrun_main("model=gru", "trainer.max_steps=1")
+    assert code == 2 and "dataset.n_samples=2000 is not allowed" in err, err
+    assert "about 4.8 MB of memory" in err and "4.0 MB are available" in err
+    code, _, err = dlrun_main("model=gru", "dataset.n_samples=1000", "trainer.max_steps=1")
+    assert code == 0, err
+
+
+def test_available_memory_is_positive_and_below_the_physical_memory():
+    from dlrun.data import memory
+
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert 0 < memory.available_bytes() <= physical
+    assert [memory.human_bytes(n) for n in (999, 1000, 24 * 10**12)] == [
+        "999 B",
+        "1.0 kB",
+        "24.0 TB",
+    ]
