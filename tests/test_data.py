@@ -207,3 +207,10 @@ def test_csv_spaces_after_the_commas_are_not_part_of_the_names(tmp_path):
     table = csv_source(tmp_path / "sp.csv", "y").load(0)
     assert table.feature_names == ["a"]
     np.testing.assert_array_equal(table.y, [3.0, 5.0, 7.0])
+
+
+def test_every_bundled_name_the_schema_allows_has_a_loader():
+    from dlrun.config.dataset import BUNDLED
+    from dlrun.data.bundled import LOADERS
+
+    assert sorted(BUNDLED) == sorted(LOADERS)

@@ -175,6 +175,11 @@ CASES = {
         rf"dataset.n_samples=1000000000000 is not allowed: with n_features=5 the data need "
         rf"about {10**12 * 9 * 24 / TB:.1f} TB of memory",
     ),
+    "Mackey-Glass sampled finer than it is integrated": (
+        nothing,
+        ("dataset=mackey_glass", "dataset.step=0.01"),
+        r"dataset.step=0.01 is not allowed: an interval >= 0.1",
+    ),
     "Mackey-Glass sampled too sparsely for memory": (
         nothing,
         ("dataset=mackey_glass", "dataset.step=1e12"),
