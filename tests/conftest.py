@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from dlrun.compose import compose_config
 from dlrun.config import register_schemas
+from dlrun.config.settings import DlrunConfig
 from dlrun.console import RunConsole
 from dlrun.run import run_experiment
 
@@ -17,16 +20,16 @@ torch.set_num_threads(1)
 
 
 def from_schema(schema: type, *args, **overrides):
-    """The schema's target built from the schema's defaults and `overrides`, range rules
-    checked: how tests build a model, source or optimizer without composing a whole config."""
+    """The target of a schema (model, source, optimizer) built from the schema's defaults
+    (seq_len: the top level's) and `overrides`, checked by the schema's rules, built as dlrun
+    builds it: how tests make one without composing a whole config."""
     from hydra.errors import InstantiationException
-    from hydra.utils import instantiate
-    from omegaconf import OmegaConf
 
-    node = OmegaConf.merge(OmegaConf.structured(schema), overrides)
-    OmegaConf.to_object(node)  # the schema's __post_init__: its range rules
+    root = OmegaConf.create({"seq_len": DlrunConfig.seq_len})  # what ${seq_len} reads
+    root.node = OmegaConf.merge(OmegaConf.structured(schema), overrides)
+    OmegaConf.to_object(root.node)  # the schema's range rules
     try:
-        return instantiate(node, *args, _partial_=False, _convert_="all")
+        return instantiate(root.node, *args, _partial_=False, _convert_="all")
     except InstantiationException as error:  # the constructor's own error, as a caller sees it
         raise error.__cause__ from None
 

@@ -4,8 +4,9 @@ small shifts, the grid follows the data's shape, and every data kind trains."""
 import numpy as np
 import pytest
 import torch
+from conftest import from_schema
 
-from dlrun.data.images import Shapes, Waveforms
+from dlrun.config.dataset import NpzConfig, ShapesConfig, WaveformsConfig
 from dlrun.models.cnn import CNN, ToGrid, conv_output
 
 
@@ -188,7 +189,7 @@ def test_reflect_padding_past_the_input_is_one_input_error(run_dlrun):
 
 
 def test_shapes_stamps_each_pattern_somewhere_on_the_canvas():
-    table = Shapes(n_samples=50, size=10, noise=0.0).load(seed=0)
+    table = from_schema(ShapesConfig, n_samples=50, size=10, noise=0.0).load(seed=0)
     assert table.kind == "image" and table.X.shape == (50, 10, 10)
     from dlrun.data.images import PATTERNS
 
@@ -207,10 +208,12 @@ def test_shapes_stamps_each_pattern_somewhere_on_the_canvas():
 
 
 def test_waveforms_are_one_feature_sequences():
-    table = Waveforms(n_samples=20, length=30, width=8, noise=0.0).load(seed=0)
+    table = from_schema(WaveformsConfig, n_samples=20, length=30, width=8, noise=0.0).load(seed=0)
     assert table.kind == "sequence" and table.X.shape == (20, 30, 1)
     assert ((np.abs(table.X[:, :, 0]) > 0).sum(axis=1) <= 8).all()
-    flat = Waveforms(n_samples=20, length=30, width=8, noise=0.0, sequence=False).load(seed=0)
+    flat = from_schema(
+        WaveformsConfig, n_samples=20, length=30, width=8, noise=0.0, sequence=False
+    ).load(seed=0)
     assert flat.kind == "tabular" and np.array_equal(flat.X, table.X[:, :, 0])
     assert np.array_equal(flat.y, table.y)
 
@@ -264,13 +267,11 @@ def test_npz_images_and_channels_first_signals_reach_the_cnn(run_dlrun, tmp_path
     )
     # 1-D conv with 3 input channels over 25 steps: conv 3→4 (3), pool to 12, head 4·12 → 1
     assert summary["n_params"] == (4 * 3 * 3 + 4) + (4 * 12 + 1)
-    from dlrun.data.files import NpzFile
-
-    table = NpzFile(str(tmp_path / "signals.npz"), layout="signal").load(0)
+    table = from_schema(NpzConfig, path=str(tmp_path / "signals.npz"), layout="signal").load(0)
     np.testing.assert_array_equal(table.X[5, :, 2], signals[5, 2])  # channel 2 over time
     np.savez(tmp_path / "flat.npz", X=rng.normal(size=(40, 5)), y=y)
     with pytest.raises(InputError, match=r"layout=image takes X shaped"):
-        NpzFile(str(tmp_path / "flat.npz"), layout="image").load(0)
+        from_schema(NpzConfig, path=str(tmp_path / "flat.npz"), layout="image").load(0)
 
 
 @pytest.mark.parametrize("model", ["cnn", "resnet"])

@@ -4,12 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import run_dirs
+from conftest import from_schema, run_dirs
 
-from dlrun.data.bundled import Bundled
-from dlrun.data.files import CsvFile, NpzFile
+from dlrun.config.dataset import BundledConfig, CsvConfig, NpzConfig
 from dlrun.data.splits import infer_task, prepare
 from dlrun.errors import InputError
+
+
+def csv_source(path, target: str, **keys):
+    return from_schema(CsvConfig, path=str(path), target=target, **keys)
 
 
 def visits_csv(path, rows: int = 60, seed: int = 0):
@@ -109,7 +112,7 @@ def test_npz_with_a_fixed_test_split(dlrun_main, tmp_path):
 
 
 def test_standardisation_is_fitted_on_the_training_split_only():
-    source = Bundled("diabetes", val_fraction=0.2, test_fraction=0.2)
+    source = from_schema(BundledConfig, name="diabetes", val_fraction=0.2, test_fraction=0.2)
     data = prepare(source, None, "model=linear", 0, torch.float64, torch.device("cpu"))
     train = data.splits["train"].X
     torch.testing.assert_close(train.mean(0), torch.zeros(10, dtype=torch.float64))
@@ -122,7 +125,7 @@ def test_standardisation_is_fitted_on_the_training_split_only():
 
 
 def test_zero_test_and_val_fractions_train_on_every_row():
-    source = Bundled("iris", val_fraction=0.0, test_fraction=0.0)
+    source = from_schema(BundledConfig, name="iris", val_fraction=0.0, test_fraction=0.0)
     data = prepare(source, None, "model=softmax", 0, torch.float32, torch.device("cpu"))
     assert list(data.splits) == ["train"] and len(data.train) == 150
     assert data.task == "multiclass" and data.n_classes == 3
@@ -144,22 +147,22 @@ def test_task_inference(y, task):
 
 def test_csv_feature_selection(tmp_path):
     visits_csv(tmp_path / "v.csv")
-    table = CsvFile(str(tmp_path / "v.csv"), "visits", features=["dose"]).load(0)
+    table = csv_source(tmp_path / "v.csv", "visits", features=["dose"]).load(0)
     assert table.feature_names == ["dose"] and table.X.shape == (60, 1)
     with pytest.raises(InputError, match="dataset.features names 'height'"):
-        CsvFile(str(tmp_path / "v.csv"), "visits", features=["height"]).load(0)
+        csv_source(tmp_path / "v.csv", "visits", features=["height"]).load(0)
 
 
 def test_csv_features_may_not_include_the_target(tmp_path):
     visits_csv(tmp_path / "v.csv")
     for features in (["dose", "visits"], ["visits"]):
         with pytest.raises(InputError, match="dataset.features names the target 'visits'"):
-            CsvFile(str(tmp_path / "v.csv"), "visits", features=features).load(0)
+            csv_source(tmp_path / "v.csv", "visits", features=features).load(0)
 
 
 def test_a_single_row_is_refused(tmp_path):
     (tmp_path / "one.csv").write_text("a,y\n1,2.0\n")
-    source = CsvFile(str(tmp_path / "one.csv"), "y")
+    source = csv_source(tmp_path / "one.csv", "y")
     with pytest.raises(InputError, match="the dataset has 1 row"):
         prepare(source, None, "model=linear", 0, torch.float32, torch.device("cpu"))
 
@@ -168,7 +171,7 @@ def test_npz_target_column_vector_is_read_as_one_target_per_row(tmp_path):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 3)), rng.normal(size=(30, 1))
     np.savez(tmp_path / "d.npz", X=X, y=y)
-    table = NpzFile(str(tmp_path / "d.npz")).load(0)
+    table = from_schema(NpzConfig, path=str(tmp_path / "d.npz")).load(0)
     np.testing.assert_array_equal(table.y, y[:, 0])
 
 
@@ -196,11 +199,18 @@ def test_npz_target_of_wrong_shape_or_dtype_is_refused(dlrun_main, tmp_path, y, 
 def test_csv_infinite_cells_are_refused_like_missing_ones(tmp_path):
     (tmp_path / "inf.csv").write_text("a,y\n1,3\n2,5\ninf,7\n4,9\n")
     with pytest.raises(InputError, match=r"column 'a' has the value inf in data row 3 \(line 4"):
-        CsvFile(str(tmp_path / "inf.csv"), "y").load(0)
+        csv_source(tmp_path / "inf.csv", "y").load(0)
 
 
 def test_csv_spaces_after_the_commas_are_not_part_of_the_names(tmp_path):
     (tmp_path / "sp.csv").write_text("a, y\n1, 3\n2, 5\n3, 7\n")
-    table = CsvFile(str(tmp_path / "sp.csv"), "y").load(0)
+    table = csv_source(tmp_path / "sp.csv", "y").load(0)
     assert table.feature_names == ["a"]
     np.testing.assert_array_equal(table.y, [3.0, 5.0, 7.0])
+
+
+def test_every_bundled_name_the_schema_allows_has_a_loader():
+    from dlrun.config.dataset import BUNDLED
+    from dlrun.data.bundled import LOADERS
+
+    assert sorted(BUNDLED) == sorted(LOADERS)

@@ -2,26 +2,30 @@
 
 import numpy as np
 import pytest
+from conftest import from_schema
 
+from dlrun.config import dataset
 from dlrun.data import sequences
 from dlrun.errors import InputError
 
 
 def test_adding_targets_are_the_sum_of_the_marked_values_one_in_each_half():
-    table = sequences.Adding(n_samples=300, seq_len=20).load(0)
+    table = from_schema(dataset.AddingConfig, n_samples=300, seq_len=20).load(0)
     assert table.X.shape == (300, 20, 2) and table.kind == "sequence"
     values, markers = table.X[..., 0], table.X[..., 1]
     assert np.all(markers.sum(axis=1) == 2)
     assert np.all(markers[:, :10].sum(axis=1) == 1) and np.all(markers[:, 10:].sum(axis=1) == 1)
     np.testing.assert_allclose(table.y, (values * markers).sum(axis=1))
     # the trivial predictor (the mean, 1) scores Var(u1 + u2) = 1/6
-    big = sequences.Adding(n_samples=20000, seq_len=10).load(1)
+    big = from_schema(dataset.AddingConfig, n_samples=20000, seq_len=10).load(1)
     assert abs(np.mean((big.y - 1.0) ** 2) - 1 / 6) < 0.01
 
 
 def test_copy_recalls_the_first_symbols_after_the_delay():
     k, delay = 4, 7
-    table = sequences.Copy(n_samples=50, seq_len=delay, n_symbols=5, length=k).load(0)
+    table = from_schema(
+        dataset.CopyConfig, n_samples=50, seq_len=delay, n_symbols=5, length=k
+    ).load(0)
     tokens = table.X.argmax(axis=-1)
     assert table.X.shape == (50, delay + 2 * k, 7) and table.y.shape == (50, delay + 2 * k)
     np.testing.assert_array_equal(table.y[:, -k:], tokens[:, :k])
@@ -36,7 +40,7 @@ def test_narma10_follows_its_recursion():
     for t in range(20, 299):
         expected = 0.3 * y[t] + 0.05 * y[t] * y[t - 9 : t + 1].sum() + 1.5 * u[t - 9] * u[t] + 0.1
         assert y[t + 1] == pytest.approx(expected)
-    table = sequences.Narma10(n_samples=200, seq_len=15).load(0)
+    table = from_schema(dataset.Narma10Config, n_samples=200, seq_len=15).load(0)
     series_u, series_y = sequences.narma10(215, 0)
     np.testing.assert_allclose(table.X[5, :, 0], series_u[5:20])
     assert table.y[5] == pytest.approx(series_y[20])
@@ -52,7 +56,9 @@ def test_mackey_glass_satisfies_the_delay_equation():
 
 
 def test_forecasting_windows_keep_the_future_as_test():
-    table = sequences.MackeyGlass(n_samples=500, seq_len=30, horizon=5, test_fraction=0.2).load(0)
+    table = from_schema(
+        dataset.MackeyGlassConfig, n_samples=500, seq_len=30, horizon=5, test_fraction=0.2
+    ).load(0)
     assert table.X.shape[1:] == (30, 1) and len(table.X_test) == 100
     series = sequences.mackey_glass(500 + 30 + 4, 17, 1.0, 0)
     np.testing.assert_allclose(table.X[3, :, 0], series[3:33])
@@ -62,8 +68,8 @@ def test_forecasting_windows_keep_the_future_as_test():
 
 
 def test_seq_digits_reads_rows_and_pixels():
-    rows = sequences.SeqDigits().load(0)
-    pixels = sequences.SeqDigits(pixel_by_pixel=True).load(0)
+    rows = from_schema(dataset.SeqDigitsConfig).load(0)
+    pixels = from_schema(dataset.SeqDigitsConfig, pixel_by_pixel=True).load(0)
     assert rows.X.shape[1:] == (8, 8) and pixels.X.shape[1:] == (64, 1)
     np.testing.assert_array_equal(rows.X.reshape(len(rows.X), -1), pixels.X[..., 0])
 
@@ -73,9 +79,9 @@ def test_sunspots_or_a_clear_message():
         import statsmodels  # noqa: F401
     except ImportError:
         with pytest.raises(InputError, match="pip install"):
-            sequences.Sunspots().load(0)
+            from_schema(dataset.SunspotsConfig).load(0)
         return
-    table = sequences.Sunspots(seq_len=10, test_fraction=0.2).load(0)
+    table = from_schema(dataset.SunspotsConfig, seq_len=10, test_fraction=0.2).load(0)
     assert table.X.shape[1:] == (10, 1) and table.X[0, 0, 0] == 5.0  # the year 1700
 
 
@@ -92,7 +98,7 @@ def test_too_short_series_is_an_input_error():
 def test_too_short_sunspots_is_an_input_error():
     pytest.importorskip("statsmodels")
     with pytest.raises(InputError, match="seq_len"):
-        sequences.Sunspots(seq_len=400).load(0)
+        from_schema(dataset.SunspotsConfig, seq_len=400).load(0)
 
 
 def test_seq_len_reaches_the_sequence_datasets(compose_cfg):
@@ -102,13 +108,20 @@ def test_seq_len_reaches_the_sequence_datasets(compose_cfg):
     assert names["dataset"] == "narma10" and cfg.dataset.seq_len == 12
     cfg, names = compose_cfg("model=mlp")
     assert names["dataset"] == "digits"
+    # the top-level seq_len is every sequence dataset's default; dataset.seq_len wins
+    cfg, _ = compose_cfg("dataset=sunspots", "seq_len=30")
+    assert cfg.dataset.seq_len == 30
+    cfg, _ = compose_cfg("dataset=waveforms", "seq_len=40")
+    assert cfg.dataset.length == 40
+    cfg, _ = compose_cfg("model=gru", "seq_len=37", "dataset.seq_len=12")
+    assert cfg.dataset.seq_len == 12 and cfg.seq_len == 37
 
 
 def test_adding_needs_two_steps_and_says_so_on_the_command_line(tmp_path):
     from tests.conftest import run_cli
 
     with pytest.raises(ValueError, match="seq_len=1"):
-        sequences.Adding(seq_len=1)
+        from_schema(dataset.AddingConfig, seq_len=1)
     result = run_cli("model=gru", "seq_len=1", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "adding problem needs >= 2" in result.stderr

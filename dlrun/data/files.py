@@ -1,22 +1,35 @@
 """The user's own data: a CSV table or an .npz archive of arrays."""
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from dlrun.data.base import Source, Table
+from dlrun.data.npz import one_line, read_arrays
 from dlrun.errors import InputError
 
 
-def _existing(path: str, what: str) -> Path:
+def open_user_file(path: str, what: str) -> BinaryIO:
+    """The user's file opened for reading, or an InputError saying why it cannot be."""
     file = Path(path).expanduser()
-    if not file.is_file():
-        raise InputError(f"dataset.path={path!r}: no such {what} file (looked in {Path.cwd()})")
-    return file
+    where = f"dataset.path={path!r}"
+    allowed = f"{'an' if what.startswith('.') else 'a'} {what} file"
+    if file.is_dir():
+        raise InputError(f"{where} is a directory; allowed: {allowed}")
+    if not file.exists():
+        raise InputError(f"{where}: no such {what} file (looked in {Path.cwd()})")
+    try:
+        return open(file, "rb")
+    except OSError as error:
+        reason = error.strerror or one_line(error)
+        raise InputError(
+            f"{where} cannot be read ({reason}); allowed: {allowed} you may read"
+        ) from None
 
 
-def _numeric_column(frame: pd.DataFrame, column: str, path: str) -> np.ndarray:
+def _numeric_column(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
     """The column as floats, or an InputError naming the first bad cell's column and row."""
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = ~np.isfinite(values.to_numpy(dtype=np.float64))
@@ -31,7 +44,7 @@ def _numeric_column(frame: pd.DataFrame, column: str, path: str) -> np.ndarray:
             else f"the non-numeric value {raw!r}"
         )
         raise InputError(
-            f"{path}: column {column!r} has {what} in data row {row + 1} (line {row + 2} of the "
+            f"{where}: column {column!r} has {what} in data row {row + 1} (line {row + 2} of the "
             f"file); every feature and the target must be numbers"
         )
     return values.to_numpy(dtype=np.float64)
@@ -41,21 +54,16 @@ class CsvFile(Source):
     """A CSV file with a header: `target` names the label column, `features` the inputs
     (default: every other column)."""
 
-    def __init__(self, path: str, target: str, features: list[str] | None = None, **common) -> None:
+    def __init__(self, *, path: str, target: str, features: list[str] | None, **common) -> None:
         super().__init__(**common)
         self.path, self.target = path, target
+        self.where = f"dataset.path={path!r}"  # how messages name the file
         self.features = None if features is None else list(features)
 
     def load(self, seed: int) -> Table:
-        file = _existing(self.path, "CSV")
-        try:
-            frame = pd.read_csv(file, skipinitialspace=True)  # "a, b" names columns a and b
-        except pd.errors.EmptyDataError:
-            raise InputError(f"{self.path}: the file is empty (no header, no rows)") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as error:
-            raise InputError(f"{self.path}: not a readable CSV file ({error})") from None
+        frame = self.read_frame()
         if frame.empty:
-            raise InputError(f"{self.path}: the table has a header but no data rows")
+            raise InputError(f"{self.where}: the table has a header but no data rows")
         columns = [str(c) for c in frame.columns]
         if self.target not in columns:
             raise InputError(
@@ -70,15 +78,29 @@ class CsvFile(Source):
                 f"{self.path}; its columns are: {', '.join(columns)}"
             )
         if not features:
-            raise InputError(f"{self.path}: no feature columns besides the target")
+            raise InputError(f"{self.where}: no feature columns besides the target")
         if self.target in features:
             raise InputError(
                 f"dataset.features names the target {self.target!r}; a model must not see its "
                 f"label: leave it out (default: every column but the target)"
             )
-        X = np.column_stack([_numeric_column(frame, c, self.path) for c in features])
-        y = _numeric_column(frame, self.target, self.path)
+        X = np.column_stack([_numeric_column(frame, c, self.where) for c in features])
+        y = _numeric_column(frame, self.target, self.where)
         return Table(X, y, features, task=None)
+
+    def read_frame(self) -> pd.DataFrame:
+        """The file as a table; pandas' (multi-line) complaints become one line."""
+        where = self.where
+        allowed = "a CSV file with a header line and the same number of fields on every line"
+        with open_user_file(self.path, "CSV") as handle:
+            try:
+                return pd.read_csv(handle, skipinitialspace=True)  # "a, b": columns a and b
+            except pd.errors.EmptyDataError:
+                raise InputError(f"{where}: the file is empty (no header, no rows)") from None
+            except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+                raise InputError(
+                    f"{where} is not a readable CSV table ({one_line(error)}); allowed: {allowed}"
+                ) from None
 
 
 def real_numbers(array: np.ndarray) -> bool:
@@ -88,7 +110,6 @@ def real_numbers(array: np.ndarray) -> bool:
     )
 
 
-LAYOUTS = ("auto", "image", "signal")
 RANKS = {"image": (3, 4), "signal": (2, 3)}
 
 
@@ -109,54 +130,42 @@ class NpzFile(Source):
 
     kind = "any"  # decided by X's rank when loaded
 
-    def __init__(self, path: str, layout: str = "auto", **common) -> None:
+    def __init__(self, *, path: str, layout: str, **common) -> None:
         super().__init__(**common)
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout={layout!r} is not allowed: {'|'.join(LAYOUTS)}")
         self.path, self.layout = path, layout
+        self.where = f"dataset.path={path!r}"  # how messages name the file
 
     def load(self, seed: int) -> Table:
-        file = _existing(self.path, ".npz")
-        try:
-            archive = np.load(file, allow_pickle=False)
-        except (ValueError, OSError) as error:
-            raise InputError(f"{self.path}: not a readable .npz archive ({error})") from None
-        with archive:
-            arrays = {name: archive[name] for name in archive.files}
-        for name in ("X", "y"):
-            if name not in arrays:
-                raise InputError(
-                    f"{self.path}: no array named {name!r}; it holds "
-                    f"{', '.join(arrays) or 'nothing'} (needed: X, y; optional: X_test, y_test)"
-                )
+        with open_user_file(self.path, ".npz") as handle:
+            arrays = read_arrays(self.path, handle)
         if ("X_test" in arrays) != ("y_test" in arrays):
-            raise InputError(f"{self.path}: X_test and y_test must come together")
+            raise InputError(f"{self.where}: X_test and y_test must come together")
         X, y = arrays["X"], arrays["y"]
         X_test, y_test = arrays.get("X_test"), arrays.get("y_test")
         for name, x in (("X", X), ("X_test", X_test)):
             if x is not None and (x.ndim < 2 or not real_numbers(x)):
-                raise InputError(f"{self.path}: {name} must be a numeric array of rank >= 2")
+                raise InputError(f"{self.where}: {name} must be a numeric array of rank >= 2")
         if len(X) == 0:
-            raise InputError(f"{self.path}: X has no rows")
+            raise InputError(f"{self.where}: X has no rows")
         if len(X) != len(y) or (X_test is not None and len(X_test) != len(y_test)):
-            raise InputError(f"{self.path}: X and y (and X_test, y_test) need equal row counts")
+            raise InputError(f"{self.where}: X and y (and X_test, y_test) need equal row counts")
         if X_test is not None and X_test.shape[1:] != X.shape[1:]:
-            raise InputError(f"{self.path}: X_test rows are {X_test.shape[1:]}, X's {X.shape[1:]}")
+            raise InputError(f"{self.where}: X_test rows are {X_test.shape[1:]}, X's {X.shape[1:]}")
         for name, array in arrays.items():
             if np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all():
                 index = np.argwhere(~np.isfinite(array))[0]
                 raise InputError(
-                    f"{self.path}: {name} has a NaN or infinite value at {tuple(index)}"
+                    f"{self.where}: {name} has a NaN or infinite value at {tuple(index)}"
                 )
         kind, X, X_test = self.arrange(X, X_test)
         y, y_test = (self.targets(name, t, kind) for name, t in (("y", y), ("y_test", y_test)))
         if kind == "sequence" and y.ndim == 2 and y.shape[1] > X.shape[1]:
             raise InputError(
-                f"{self.path}: y has {y.shape[1]} targets per sequence but X has {X.shape[1]} "
+                f"{self.where}: y has {y.shape[1]} targets per sequence but X has {X.shape[1]} "
                 "steps; per-step targets (N, T') go with the last T' <= T steps"
             )
         if y_test is not None and y_test.shape[1:] != y.shape[1:]:
-            raise InputError(f"{self.path}: y_test rows are {y_test.shape[1:]}, y's {y.shape[1:]}")
+            raise InputError(f"{self.where}: y_test rows are {y_test.shape[1:]}, y's {y.shape[1:]}")
         names = [f"x{i}" for i in range(X.shape[-1])]
         return Table(X, y, names, kind=kind, X_test=X_test, y_test=y_test)
 
@@ -165,13 +174,15 @@ class NpzFile(Source):
         if y is None:
             return None
         if not real_numbers(y):
-            raise InputError(f"{self.path}: {name} must be a numeric array; its dtype is {y.dtype}")
+            raise InputError(
+                f"{self.where}: {name} must be a numeric array; its dtype is {y.dtype}"
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1 and not (kind == "sequence" and y.ndim == 2):
             per_step = " (or (N, T) per step, for sequences)" if kind != "sequence" else ""
             raise InputError(
-                f"{self.path}: {name} must hold one target per row of X: shape ({len(y)},)"
+                f"{self.where}: {name} must hold one target per row of X: shape ({len(y)},)"
                 f"{per_step}; it is {y.shape}"
             )
         return y
@@ -183,7 +194,7 @@ class NpzFile(Source):
         if X.ndim not in RANKS[self.layout]:
             shapes = {"image": "(N, H, W) or (N, C, H, W)", "signal": "(N, T) or (N, C, T)"}
             raise InputError(
-                f"{self.path}: dataset.layout={self.layout} takes X shaped "
+                f"{self.where}: dataset.layout={self.layout} takes X shaped "
                 f"{shapes[self.layout]}; X is {X.shape}"
             )
         if self.layout == "image":

@@ -26,11 +26,6 @@ PATTERNS = {
 WAVEFORMS = ("sine", "square", "triangle", "spike")
 
 
-def _check(name: str, value: int, low: int) -> None:
-    if value < low:
-        raise ValueError(f"{name}={value!r} is not allowed: an integer >= {low}")
-
-
 def stamp_shapes(
     n_samples: int, size: int, n_classes: int, noise: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -53,20 +48,15 @@ class Shapes(Source):
 
     def __init__(
         self,
-        n_samples: int = 1000,
-        size: int = 16,
-        n_classes: int = 4,
-        noise: float = 0.1,
-        data_seed: int = 0,
+        *,
+        n_samples: int,
+        size: int,
+        n_classes: int,
+        noise: float,
+        data_seed: int,
         **common,
     ) -> None:
         super().__init__(**common)
-        _check("n_samples", n_samples, 4)
-        _check("size", size, 5)
-        if not 2 <= n_classes <= len(PATTERNS):
-            raise ValueError(f"n_classes={n_classes!r} is not allowed: 2..{len(PATTERNS)}")
-        if noise < 0:
-            raise ValueError(f"noise={noise!r} is not allowed: a number >= 0")
         self.n_samples, self.size, self.n_classes = n_samples, size, n_classes
         self.noise, self.data_seed = noise, data_seed
 
@@ -109,21 +99,16 @@ class Waveforms(Source):
 
     def __init__(
         self,
-        n_samples: int = 1000,
-        length: int = 50,
-        width: int = 10,
-        noise: float = 0.2,
-        data_seed: int = 0,
-        sequence: bool = True,
+        *,
+        n_samples: int,
+        length: int,
+        width: int,
+        noise: float,
+        data_seed: int,
+        sequence: bool,
         **common,
     ) -> None:
         super().__init__(**common)
-        _check("n_samples", n_samples, 4)
-        _check("width", width, 4)
-        if length < width:
-            raise ValueError(f"length={length!r} is not allowed: >= width ({width})")
-        if noise < 0:
-            raise ValueError(f"noise={noise!r} is not allowed: a number >= 0")
         self.n_samples, self.length, self.width = n_samples, length, width
         self.noise, self.data_seed, self.sequence = noise, data_seed, sequence
 

@@ -9,14 +9,9 @@ as the test split, so that no test value was seen in training.
 import numpy as np
 from sklearn import datasets
 
+from dlrun.config.dataset import INTEGRATION_STEP
 from dlrun.data.base import Source, Table
 from dlrun.errors import InputError
-
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if value < 1:
-            raise ValueError(f"{name}={value!r} is not allowed: an integer >= 1")
 
 
 class SequenceSource(Source):
@@ -24,9 +19,8 @@ class SequenceSource(Source):
 
     kind = "sequence"
 
-    def __init__(self, n_samples: int = 2000, seq_len: int = 50, data_seed: int = 0, **common):
+    def __init__(self, *, n_samples: int, seq_len: int, data_seed: int, **common) -> None:
         super().__init__(**common)
-        _check_positive(n_samples=n_samples, seq_len=seq_len)
         self.n_samples, self.seq_len, self.data_seed = n_samples, seq_len, data_seed
 
 
@@ -34,13 +28,6 @@ class Adding(SequenceSource):
     """The adding problem (Hochreiter & Schmidhuber 1997): inputs (value, marker); two markers,
     one in each half; the target is the sum of the two marked values. Predicting the mean (1)
     scores MSE = Var(u1 + u2) = 1/6 ≈ 0.167."""
-
-    def __init__(self, **options) -> None:
-        super().__init__(**options)
-        if self.seq_len < 2:
-            raise ValueError(
-                f"seq_len={self.seq_len} is not allowed: the adding problem needs >= 2"
-            )
 
     def load(self, seed: int) -> Table:
         rng = np.random.default_rng(self.data_seed)
@@ -61,9 +48,8 @@ class Copy(SequenceSource):
     delimiter; a target at every step (blank until the recall). Guessing blanks, then uniform
     symbols, scores cross-entropy length·log(n_symbols)/(seq_len + 2·length)."""
 
-    def __init__(self, n_symbols: int = 8, length: int = 10, **options) -> None:
+    def __init__(self, *, n_symbols: int, length: int, **options) -> None:
         super().__init__(**options)
-        _check_positive(n_symbols=n_symbols, length=length)
         self.n_symbols, self.length = n_symbols, length
 
     def load(self, seed: int) -> Table:
@@ -87,8 +73,8 @@ def windows(series: np.ndarray, seq_len: int, horizon: int, inputs: np.ndarray |
     n = len(series) - seq_len - horizon + 1
     if n < 1:
         raise InputError(
-            f"seq_len={seq_len} with horizon={horizon} leaves no window in a series of "
-            f"{len(series)} values; use a shorter seq_len"
+            f"dataset.seq_len={seq_len} with horizon={horizon} leaves no window in a series of "
+            f"{len(series)} values; allowed: seq_len + horizon <= {len(series)}"
         )
     index = np.arange(n)[:, None] + np.arange(seq_len)[None, :]
     return inputs[index][..., None], series[np.arange(n) + seq_len - 1 + horizon]
@@ -116,10 +102,10 @@ def forecasting_table(X: np.ndarray, y: np.ndarray, test_fraction: float, name: 
     )
 
 
-def mackey_glass(n: int, tau: float = 17.0, step: float = 1.0, seed: int = 0) -> np.ndarray:
+def mackey_glass(n: int, tau: float, step: float, seed: int) -> np.ndarray:
     """n samples, `step` time units apart, of dx/dt = 0.2 x(t−τ)/(1 + x(t−τ)¹⁰) − 0.1 x(t),
     integrated by Runge-Kutta 4 with dt = 0.1 (the delayed term linearly interpolated)."""
-    dt, transient = 0.1, 1000
+    dt, transient = INTEGRATION_STEP, 1000
     per_sample = round(step / dt)
     lag = round(tau / dt)
     total = (n + transient) * per_sample
@@ -145,11 +131,8 @@ class MackeyGlass(SequenceSource):
     """Forecast the τ = 17 Mackey-Glass series `horizon` steps ahead from seq_len past values
     (horizon 1: one-step; larger: multi-step). NRMSE = val/rmse ÷ std(y) = sqrt(1 − R²)."""
 
-    def __init__(self, horizon: int = 1, tau: float = 17.0, step: float = 1.0, **options):
+    def __init__(self, *, horizon: int, tau: float, step: float, **options) -> None:
         super().__init__(**options)
-        _check_positive(horizon=horizon)
-        if tau <= 0 or step <= 0:
-            raise ValueError(f"tau={tau!r}, step={step!r} are not allowed: both must be > 0")
         self.horizon, self.tau, self.step = horizon, tau, step
 
     def load(self, seed: int) -> Table:
@@ -159,7 +142,7 @@ class MackeyGlass(SequenceSource):
         return forecasting_table(X, y, self.test_fraction, "mackey_glass")
 
 
-def narma10(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def narma10(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs u ~ U[0, 0.5] and outputs of y(t+1) = 0.3 y(t) + 0.05 y(t) Σᵢ₌₀⁹ y(t−i)
     + 1.5 u(t−9) u(t) + 0.1 (Atiya & Parlos 2000), after a 200-step transient."""
     transient = 200
@@ -186,7 +169,7 @@ class SeqDigits(Source):
 
     kind = "sequence"
 
-    def __init__(self, pixel_by_pixel: bool = False, **common) -> None:
+    def __init__(self, *, pixel_by_pixel: bool, **common) -> None:
         super().__init__(**common)
         self.pixel_by_pixel = pixel_by_pixel
 
@@ -206,9 +189,8 @@ class Sunspots(Source):
 
     kind = "sequence"
 
-    def __init__(self, seq_len: int = 20, horizon: int = 1, **common) -> None:
+    def __init__(self, *, seq_len: int, horizon: int, **common) -> None:
         super().__init__(**common)
-        _check_positive(seq_len=seq_len, horizon=horizon)
         self.seq_len, self.horizon = seq_len, horizon
 
     def load(self, seed: int) -> Table:

@@ -36,16 +36,15 @@ class SyntheticGLM(Source):
 
     def __init__(
         self,
-        n_samples: int = 500,
-        n_features: int = 5,
-        n_classes: int = 3,
-        noise: float = 0.1,
-        data_seed: int = 0,
+        *,
+        n_samples: int,
+        n_features: int,
+        n_classes: int,
+        noise: float,
+        data_seed: int,
         **common,
     ) -> None:
         super().__init__(**common)
-        if self.task is None:
-            raise ValueError("synthetic data needs task: regression|binary|count|multiclass")
         self.n_samples, self.n_features, self.n_classes = n_samples, n_features, n_classes
         self.noise, self.data_seed = noise, data_seed
 
