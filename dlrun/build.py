@@ -1,6 +1,5 @@
 """The one place where configs become objects: runtime settings, data, model, optimizer."""
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,54 +8,20 @@ import torch
 from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import MissingMandatoryValue, ValidationError
 
 from dlrun.config import SCHEMAS
 from dlrun.config.trainer import TrainerConfig
+from dlrun.config.validate import check_config
 from dlrun.data.splits import Data, prepare
 from dlrun.errors import InputError
 from dlrun.logger import CsvLogger
 from dlrun.models.head import DeepGLM
 from dlrun.paths import config_dir
 
-GROUPS = ("model", "dataset", "optimizer", "trainer", "logger")
 TORCH_DEFAULT_THREADS = torch.get_num_threads()
 # Work per step (parameters × rows, × steps for sequences) below which one intra-op thread
 # is faster than several: see benchmarks/threads.py and the README's Performance section.
 SMALL_STEP_WORK = 2e7
-
-
-def check_config(cfg: DictConfig) -> None:
-    """Run every schema's range checks; raise InputError naming the key, value and allowed."""
-    for group in GROUPS:
-        check_known_keys(group, cfg[group])
-        try:
-            OmegaConf.to_object(cfg[group])
-        except ValueError as error:
-            raise InputError(f"{group}.{error}") from None
-        except MissingMandatoryValue as error:
-            raise InputError(
-                f"{error.full_key} is required: set it on the command line, "
-                f"e.g. {error.full_key}=..."
-            ) from None
-        except ValidationError as error:
-            raise InputError(f"{error.full_key}: {error.msg}") from None
-    try:
-        OmegaConf.to_object(cfg)  # the top-level keys: DlrunConfig.__post_init__
-    except ValueError as error:
-        raise InputError(str(error)) from None
-
-
-def check_known_keys(group: str, node: DictConfig) -> None:
-    """Refuse keys the option's schema lacks (a `+group.key=...` override would add them)."""
-    schema = OmegaConf.get_type(node)
-    if not dataclasses.is_dataclass(schema):
-        return
-    known = [field.name for field in dataclasses.fields(schema)]
-    unknown = [key for key in node.keys() if key not in known]
-    if unknown:
-        allowed = ", ".join(key for key in known if not key.startswith("_"))
-        raise InputError(f"{group}.{unknown[0]} is not a key of this {group}; its keys: {allowed}")
 
 
 def select_device(name: str) -> torch.device:

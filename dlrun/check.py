@@ -14,11 +14,13 @@ from omegaconf import OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-from dlrun.build import build, check_config, datasets_of_kind
+from dlrun.build import build, datasets_of_kind
 from dlrun.compose import compose_config, options
+from dlrun.config.validate import GROUPS as CONFIG_GROUPS
+from dlrun.config.validate import check_config
 from dlrun.errors import InputError
 
-GROUPS = ("model", "dataset", "optimizer", "trainer", "logger", "experiment")
+GROUPS = (*CONFIG_GROUPS, "experiment")
 USER_FILES = ("csv", "npz")  # need a path from the user: composed and typed, not loaded
 TINY = ("seq_len=8", "trainer.batch_size=4")
 

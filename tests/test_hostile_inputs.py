@@ -204,22 +204,22 @@ def make_files(root) -> dict[str, str]:
 
 
 FILES = [
-    ("csv", "ragged.csv", "y"),
-    ("csv", "binary.csv", "y"),
-    ("csv", "empty.csv", "y"),
-    ("csv", "header_only.csv", "y"),
-    ("csv", "text_target.csv", "y"),
-    ("csv", "inf.csv", "y"),
-    ("csv", "one_row.csv", "y"),
-    ("csv", "ragged.csv", "nope"),
-    ("csv", "a_folder.csv", "y"),
-    ("npz", "garbage.npz", None),
-    ("npz", "renamed.npz", None),
-    ("npz", "truncated.npz", None),
-    ("npz", "objects.npz", None),
-    ("npz", "no_y.npz", None),
-    ("npz", "mismatch.npz", None),
-    ("npz", "huge.npz", None),
+    ("csv", "ragged.csv", "y", "dataset.path="),
+    ("csv", "binary.csv", "y", "dataset.path="),
+    ("csv", "empty.csv", "y", "dataset.path="),
+    ("csv", "header_only.csv", "y", "dataset.path="),
+    ("csv", "text_target.csv", "y", "dataset.path="),
+    ("csv", "inf.csv", "y", "dataset.path="),
+    ("csv", "one_row.csv", "y", "1 row"),
+    ("csv", "ragged.csv", "nope", "dataset.path="),
+    ("csv", "a_folder.csv", "y", "dataset.path="),
+    ("npz", "garbage.npz", None, "dataset.path="),
+    ("npz", "renamed.npz", None, "dataset.path="),
+    ("npz", "truncated.npz", None, "dataset.path="),
+    ("npz", "objects.npz", None, "dataset.path="),
+    ("npz", "no_y.npz", None, "dataset.path="),
+    ("npz", "mismatch.npz", None, "dataset.path="),
+    ("npz", "huge.npz", None, "dataset.path="),
 ]
 
 
@@ -240,11 +240,13 @@ def test_a_bad_value_is_refused_in_one_line(dlrun_main, tmp_path, overrides, phr
     assert_refused(tmp_path, code, out, err, phrase)
 
 
-@pytest.mark.parametrize("kind, name, target", FILES, ids=[f[1] + "-" + str(f[2]) for f in FILES])
-def test_a_bad_file_is_refused_in_one_line(dlrun_main, tmp_path, kind, name, target):
+@pytest.mark.parametrize(
+    "kind, name, target, phrase", FILES, ids=[f[1] + "-" + str(f[2]) for f in FILES]
+)
+def test_a_bad_file_is_refused_in_one_line(dlrun_main, tmp_path, kind, name, target, phrase):
     path = make_files(tmp_path)[name]
     overrides = ["trainer.max_epochs=1", f"dataset={kind}", f"dataset.path={path}"]
     if target is not None:
         overrides.append(f"dataset.target={target}")
     code, out, err = dlrun_main(*overrides)
-    assert_refused(tmp_path, code, out, err, "dataset.path=" if target != "nope" else "nope")
+    assert_refused(tmp_path, code, out, err, phrase)

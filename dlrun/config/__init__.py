@@ -1,7 +1,7 @@
 """Typed schemas behind the YAML configs, registered in Hydra's ConfigStore: one module per group.
 
 A wrong type fails at composition with Hydra's own message; a value out of range fails in
-`__post_init__`, which `dlrun.build.check_config` runs before any work starts.
+`__post_init__`, which `dlrun.config.validate.check_config` runs before any work starts.
 Each YAML option extends its schema through its defaults list (`/schema/<group>/<name>@_here_`).
 """
 

@@ -2,8 +2,8 @@
 
 Each default is stated here once; `_target_` names the data source class and the keys are its
 constructor's arguments (which have no defaults of their own). Each range rule is checked once,
-in `__post_init__`, before any work (dlrun.build.check_config); a check that needs the data
-itself (a column that is missing, a series too short for seq_len) stays with the source.
+in `__post_init__`, before any work (dlrun.config.validate.check_config); a check that needs
+the data itself (a column that is missing, a series too short for seq_len) stays with the source.
 `seq_len` defaults to the top-level `seq_len` (dlrun/config/settings.py): `seq_len=200` sets
 every sequence dataset's length, `dataset.seq_len=200` this dataset's alone.
 """
