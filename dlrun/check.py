@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from dlrun.build import build, check_config, datasets_of_kind
-from dlrun.compose import compose_config, options
 from dlrun.errors import InputError
+from dlrun.sweeps.compose import compose_config, options
 
 GROUPS = ("model", "dataset", "optimizer", "trainer", "logger", "experiment")
 USER_FILES = ("csv", "npz")  # need a path from the user: composed and typed, not loaded

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from dlrun.build import build
-from dlrun.compose import compose_config
 from dlrun.errors import InputError
 from dlrun.loop import TrainStep
 from dlrun.optim import Newton
+from dlrun.sweeps.compose import compose_config
 
 GLM_DATA = {
     "linear": "synthetic_regression",

@@ -12,7 +12,7 @@ import pytest
 
 from dlrun.console import RunConsole
 from dlrun.record import RunRecord
-from dlrun.run import run_experiment
+from dlrun.run import run
 from tests.conftest import compose_config, run_cli, run_config
 
 # shuffled mini-batches (the batch-order RNG) and SGD momentum (optimizer state) must both resume
@@ -40,9 +40,7 @@ def test_resume_after_a_crash_matches_the_uninterrupted_run(tmp_path, monkeypatc
     monkeypatch.setattr(RunRecord, "save_checkpoint", save)
 
     cfg, names = compose_config(*overrides)
-    resumed = run_experiment(
-        cfg, tmp_path / "resumed", names, "dlrun", RunConsole(False), resume=True
-    )
+    resumed = run(cfg, tmp_path / "resumed", names, "dlrun", RunConsole(False), resume=True)
     assert resumed["metrics"] == reference["metrics"]
     assert (resumed["epochs"], resumed["steps"]) == (reference["epochs"], reference["steps"])
     columns = ["epoch", "step", "split", "loss", "acc"]

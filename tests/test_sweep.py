@@ -8,10 +8,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from dlrun.console import RunConsole
-from dlrun.jobs import Job, run_job
 from dlrun.paths import config_dir
 from dlrun.report import build_report
-from dlrun.sweep import count_jobs, status_line
+from dlrun.sweeps.callback import count_jobs, status_line
+from dlrun.sweeps.jobs import Job, run_job
 from tests.conftest import compose_config, run_cli, run_config
 
 # 4 jobs: (0.01, 200) completes, (1e3, 200) diverges, both n_samples=2 jobs fail (InputError)
