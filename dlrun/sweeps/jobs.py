@@ -11,21 +11,20 @@ With repeats=K each seed trains into <job dir>/seed-<s>/; with K=1 into the job 
 
 import logging
 import math
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from dlrun.build import check_config
 from dlrun.console import RunConsole
 from dlrun.record import CHECKPOINT_FILE, SUMMARY_FILE, RunRecord, read_json
 from dlrun.run import run
 from dlrun.sweeps.identity import config_hash
-from dlrun.sweeps.resume import resume_requested
+from dlrun.sweeps.resolvers import resume_requested
 
 log = logging.getLogger("dlrun")
 JOB_FILE = "job.json"
@@ -47,6 +46,7 @@ class Job:
     overrides: list[str]
     command: str
     sweep_dir: Path | None  # None for a single run
+    hydra_cfg: DictConfig | None = None  # Hydra's own config of the job, for .hydra/
 
     @classmethod
     def from_hydra(cls, cfg: DictConfig) -> "Job":
@@ -57,7 +57,8 @@ class Job:
         sweep_dir = Path(hydra_cfg.sweep.dir) if multirun else None
         names = {k: v for k, v in hydra_cfg.runtime.choices.items() if not k.startswith("hydra")}
         output_dir = Path(hydra_cfg.runtime.output_dir)
-        return cls(cfg, output_dir, names, overrides, command_line(overrides), sweep_dir)
+        command = command_line(overrides)
+        return cls(cfg, output_dir, names, overrides, command, sweep_dir, hydra_cfg)
 
     @property
     def seeds(self) -> list[int]:
@@ -80,6 +81,21 @@ class Job:
             "command": self.command,
         }
         RunRecord(self.directory).write_json(JOB_FILE, description)
+
+    def write_hydra_files(self) -> None:
+        """.hydra/ as Hydra writes it, for a job a resumed sweep starts in a directory without
+        one (Hydra writes none when resuming, so that no record gets another job's config)."""
+        hydra_dir = self.directory / ".hydra"
+        if (hydra_dir / "config.yaml").is_file() or self.hydra_cfg is None:
+            return
+        hydra_dir.mkdir(parents=True, exist_ok=True)
+        files = {
+            "config.yaml": self.cfg,
+            "hydra.yaml": OmegaConf.create({"hydra": self.hydra_cfg}),
+            "overrides.yaml": OmegaConf.create(self.overrides),
+        }
+        for name, content in files.items():
+            (hydra_dir / name).write_text(OmegaConf.to_yaml(content))
 
 
 def job_complete(job_dir: Path) -> bool:
@@ -104,7 +120,7 @@ def holds_records(directory: Path) -> bool:
 def resumed_directory(job: Job, digest: str) -> Path | None:
     """Where a resumed sweep runs this job: None when its configuration completed there; the
     directory of its own unfinished job, to continue from its own checkpoints; else its job
-    directory, or a fresh one beside it when another configuration's records are there."""
+    directory, or a new one when another configuration's records are there."""
     own = [
         path.parent
         for path in sorted(job.sweep_dir.glob(f"*/{JOB_FILE}"))
@@ -114,14 +130,11 @@ def resumed_directory(job: Job, digest: str) -> Path | None:
         return None
     if own:
         return own[0]
-    fresh, n = job.directory, 1
-    while holds_records(fresh):
-        n += 1
-        suffix = digest[:8] if n == 2 else f"{digest[:8]}-{n - 1}"
-        fresh = job.directory.with_name(f"{job.directory.name}-{suffix}")
-    if fresh != job.directory and (job.directory / ".hydra").is_dir():
-        shutil.copytree(job.directory / ".hydra", fresh / ".hydra", dirs_exist_ok=True)
-    return fresh
+    if not holds_records(job.directory):
+        return job.directory
+    # a new job number: the report orders job directories by number
+    numbers = [int(path.name) for path in job.sweep_dir.iterdir() if path.name.isdigit()]
+    return job.sweep_dir / str(max(numbers, default=-1) + 1)
 
 
 def run_seed(job: Job, seed: int, console: RunConsole) -> dict:
@@ -190,6 +203,7 @@ def run_job(job: Job, console: RunConsole) -> dict | None:
                 log.info(f"skipped (completed in the sweep): {job.command}")
                 return None
             job.directory = directory
+            job.write_hydra_files()
         job.write_description(digest, complete=False)
     summaries = run_seeds(job, console)
     job.write_description(digest, complete=True)

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from dlrun.errors import InputError
 from dlrun.record import CHECKPOINT_FILE, METRICS_FILE, STEPS_FILE, RunRecord
 from dlrun.sweeps.identity import describe_differences, differences, identity
+from dlrun.sweeps.resolvers import resume_requested
 
 log = logging.getLogger("dlrun")
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"  # Hydra's copy of the run's composed config
@@ -33,19 +34,13 @@ class Start:
     train_time_s: float
 
 
-def resume_requested(resume) -> bool:
-    """resume=true or resume=<dir>; null, false and '' start afresh."""
-    if isinstance(resume, str):
-        return resume.strip().lower() not in ("", "false", "null", "none")
-    return bool(resume)
-
-
 def check_resume(config: DictConfig) -> None:
     """Refuse a resume with nothing to continue, or (a single run) with other overrides than
     the run had; `config` is the whole composed config, hydra included (a Hydra callback)."""
     resume = config.get("resume")
     if not resume_requested(resume):
         return
+    shown = str(resume).lower() if isinstance(resume, bool) else resume
     key = "hydra.sweep.dir" if config.hydra.mode == RunMode.MULTIRUN else "hydra.run.dir"
     given = any(str(o).startswith(f"{key}=") for o in config.hydra.overrides.hydra)
     if resume is True and not given:
@@ -56,11 +51,11 @@ def check_resume(config: DictConfig) -> None:
     directory = Path(str(OmegaConf.select(config, key)))
     if not directory.is_dir():
         raise InputError(
-            f"resume={resume}: {directory} does not exist, so there is nothing to resume; "
+            f"resume={shown}: {directory} does not exist, so there is nothing to resume; "
             "allowed: the directory of an earlier run or sweep"
         )
     if config.hydra.mode != RunMode.MULTIRUN:  # a sweep's jobs are matched by config hash
-        check_same_run(config, directory, resume)
+        check_same_run(config, directory, shown)
 
 
 def check_same_run(config: DictConfig, run_dir: Path, resume) -> None:
