@@ -1,6 +1,8 @@
 """Sweeps through the `dlrun --multirun` command: failures as results, fail_fast, resume."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ from dlrun.console import RunConsole
 from dlrun.paths import config_dir
 from dlrun.report import build_report
 from dlrun.sweeps.callback import count_jobs, status_line
+from dlrun.sweeps.identity import config_hash, differences
 from dlrun.sweeps.jobs import Job, run_job
 from tests.conftest import compose_config, run_config
 
@@ -126,3 +129,23 @@ def test_a_swept_bad_repeats_is_a_failed_job_not_a_silent_one(dlrun_main, tmp_pa
     code, _, err = dlrun_main("-m", *quick, "repeats=0,1", f"hydra.sweep.dir={sweep_dir}")
     assert code == 1 and "repeats=0 is not allowed" in err
     assert statuses(sweep_dir) == {"0": "failed", "1": "completed"}
+
+
+def test_config_hash_ignores_how_a_run_is_executed_but_not_what_it_trains():
+    base = config_hash(compose_config("model=logistic", "dataset=breast_cancer")[0])
+    for how in ("threads=2", "device=cpu", "logger=tensorboard", "on_error=fail_fast"):
+        assert (
+            config_hash(compose_config("model=logistic", "dataset=breast_cancer", how)[0]) == base
+        )
+    for what in ("seed=1", "optimizer.lr=0.5", "trainer.checkpoint=false"):
+        assert (
+            config_hash(compose_config("model=logistic", "dataset=breast_cancer", what)[0]) != base
+        )
+    before = {"optimizer": {"lr": 0.1, "momentum": 0.0}, "seed": 0}
+    now = {"optimizer": {"lr": 0.5, "momentum": 0.0}, "seed": 0, "extra": 1}
+    assert differences(before, now) == ["extra=1 (was (unset))", "optimizer.lr=0.5 (was 0.1)"]
+
+
+def test_the_identity_keys_import_without_torch():
+    code = "import sys, dlrun.sweeps.identity; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
