@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+import dlrun
+import dlrun.run
 from dlrun.console import RunConsole
 from dlrun.paths import config_dir
 from dlrun.report import build_report
@@ -149,3 +151,23 @@ def test_config_hash_ignores_how_a_run_is_executed_but_not_what_it_trains():
 def test_the_identity_keys_import_without_torch():
     code = "import sys, dlrun.sweeps.identity; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_a_job_that_fails_in_training_is_recorded_once_with_what_was_known(
+    tmp_path, monkeypatch, capsys
+):
+    def broken_fit(*args, **kwargs):
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(dlrun.run, "fit", broken_fit)
+    overrides = ["model=logistic", "dataset=breast_cancer"]
+    cfg, names = compose_config(*overrides)
+    job = Job(cfg, tmp_path / "0", names, overrides, "dlrun " + " ".join(overrides), tmp_path)
+    returned = run_job(job, RunConsole(False))
+    summary = json.loads((tmp_path / "0" / "summary.json").read_text())
+    assert returned["status"] == summary["status"] == "failed"
+    assert summary["error"] == "RuntimeError: a bug over two lines"
+    assert "Traceback" in summary["traceback"] and "broken_fit" in summary["traceback"]
+    # what run() knew before it failed stays: the record is written once, not overwritten
+    assert summary["n_params"] == 31 and summary["versions"]["dlrun"] == dlrun.__version__
+    assert "dlrun: failed: dlrun model=logistic" in capsys.readouterr().err
