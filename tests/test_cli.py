@@ -183,3 +183,9 @@ def test_a_run_directory_that_cannot_be_written_is_one_line(dlrun_main, tmp_path
     code, out, err = dlrun_main(*QUICK, f"hydra.run.dir={run_dir}")
     assert code == 2 and err.startswith(f"dlrun: error: hydra.run.dir={run_dir}")
     assert err.count("\n") == 1 and "Traceback" not in out + err and "allowed" in err
+
+
+def test_a_sweep_directory_that_cannot_be_written_is_one_line(dlrun_main, tmp_path):
+    code, out, err = dlrun_main("-m", *QUICK, "seed=0,1", "hydra.sweep.dir=/proc/dlrun-test")
+    assert code == 2 and err.startswith("dlrun: error: hydra.sweep.dir=/proc/dlrun-test")
+    assert err.count("\n") == 1 and "Traceback" not in out + err
