@@ -42,7 +42,7 @@ def check_resume(config: DictConfig) -> None:
         return
     shown = str(resume).lower() if isinstance(resume, bool) else resume
     key = "hydra.sweep.dir" if config.hydra.mode == RunMode.MULTIRUN else "hydra.run.dir"
-    given = any(str(o).startswith(f"{key}=") for o in config.hydra.overrides.hydra)
+    given = any(str(o).lstrip("+~").startswith(f"{key}=") for o in config.hydra.overrides.hydra)
     if resume is True and not given:
         raise InputError(
             f"resume=true continues the run in {key}, and none was given, so there is nothing "
