@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from dlrun.compose import compose_config
 from dlrun.console import RunConsole
 from dlrun.logger import TensorBoardLogger
-from dlrun.run import run_experiment
+from dlrun.run import run
+from dlrun.sweeps.compose import compose_config
 
 RUN = ["model=mlp", "dataset=digits", "trainer.max_epochs=20", "threads=1"]
 STEPS = 20_000
@@ -41,7 +41,7 @@ def run_times(directory: Path, logger: str, repeats: int = 3) -> tuple[float, fl
     walls, trains = [], []
     for i in range(repeats):
         cfg, names = compose_config(*RUN, f"logger={logger}")
-        summary = run_experiment(cfg, directory / f"{logger}{i}", names, "", RunConsole(False))
+        summary = run(cfg, directory / f"{logger}{i}", names, "", RunConsole(False))
         walls.append(summary["wall_time_s"])
         trains.append(summary["train_time_s"])
     return statistics.median(walls), statistics.median(trains), summary["steps"]

@@ -1,6 +1,5 @@
 """The one place where configs become objects: runtime settings, data, model, optimizer."""
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,16 +146,15 @@ def step_work(model: DeepGLM, data: Data, batch_size: int | None) -> int:
 
 
 def resolve_threads(threads: int | None, model: DeepGLM, data: Data, batch_size: int | None) -> int:
-    """threads=null: one thread for small steps, where framework overhead dominates; for large
-    ones, torch's default less the cores other processes keep busy (1-minute load average,
-    less this process): on a shared core extra threads wait on each other and a step runs
-    2-4x slower (benchmarks/threads.py)."""
+    """threads=null: one thread for small steps, where framework overhead dominates; torch's
+    default (the machine's cores, or a launcher's limit) for large ones. Never the momentary
+    load: the thread count changes a reduction's low bits, and the same command must give the
+    same numbers on a busy machine (benchmarks/threads.py measures what a busy core costs)."""
     if threads is not None:
         return threads
     if step_work(model, data, batch_size) < SMALL_STEP_WORK:
         return 1
-    others = max(0.0, os.getloadavg()[0] - 1.0)
-    return max(1, min(TORCH_DEFAULT_THREADS, round(TORCH_DEFAULT_THREADS - others)))
+    return TORCH_DEFAULT_THREADS
 
 
 @dataclass

@@ -1,39 +1,30 @@
-"""The `dlrun` command: compose the config (Hydra) -> build -> train -> record."""
+"""The `dlrun` command: Hydra composes the config, then each seed of the job runs."""
 
 import sys
-from pathlib import Path
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from dlrun.config import register_schemas
 from dlrun.console import RunConsole
 from dlrun.errors import InputError
-from dlrun.jobs import Job, run_job
 from dlrun.paths import config_dir
+from dlrun.sweeps.jobs import Job, run_job
 
 register_schemas()
 
 
-def command_line(overrides: list[str]) -> str:
-    return " ".join(["dlrun", *(f"'{o}'" if " " in o or "[" in o else o for o in overrides)])
-
-
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def main(cfg: DictConfig) -> dict | None:
-    hydra_cfg = HydraConfig.get()
-    run_dir = Path(hydra_cfg.runtime.output_dir)
-    names = dict(hydra_cfg.runtime.choices)
-    command = command_line(list(hydra_cfg.overrides.task))
-    # in a sweep, a failing job is recorded as a result of the sweep (dlrun.jobs), not its end
-    sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
-    job = Job(cfg, run_dir, names, list(hydra_cfg.overrides.task), command, sweep_dir)
+    """Run the composed config: each seed into its directory (dlrun.sweeps.jobs, dlrun.run).
+
+    Bad input, and a run record that cannot be written (a full disk), end a run with one line
+    and exit code 2; in a sweep a failing job is a result of the sweep, not its end.
+    """
     try:
-        return run_job(job, RunConsole())
-    except InputError as error:
-        print(f"dlrun: error: {error}", file=sys.stderr)
+        return run_job(Job.from_hydra(cfg), RunConsole())
+    except (InputError, OSError) as error:
+        print(f"dlrun: error: {' '.join(str(error).split())}", file=sys.stderr)
         sys.exit(2)
 
 

@@ -16,7 +16,7 @@ from dlrun.config.trainer import TrainerConfig
 from dlrun.data.splits import Data, Split
 from dlrun.models.head import DeepGLM
 from dlrun.optim import LineSearch, Newton
-from dlrun.resume import rng_state
+from dlrun.record import resume_state
 
 EVAL_CHUNK_ROWS = 8192
 
@@ -192,7 +192,7 @@ def fit(
     step = TrainStep(model, optimizer, trainer.clip_grad_norm)
     steps, train_time, status, metrics = 0, 0.0, "completed", {}
     epoch = first_epoch = 1
-    if start is not None:  # dlrun.resume.Start: continue after a checkpoint's epoch
+    if start is not None:  # dlrun.sweeps.resume.Start: continue after a checkpoint's epoch
         epoch, steps, train_time = start.epoch, start.steps, start.train_time_s
         first_epoch = epoch + 1
     log = StepLog()
@@ -219,9 +219,10 @@ def fit(
             grad_norm, lr = float(grad_norms[losses.isfinite()].mean()), record.last_lr
             record.add_evaluation(epoch, steps, metrics, grad_norm, lr, perf_counter() - started)
             console.evaluation(epoch, metrics, grad_norm)
-            if not diverged:
+            if not diverged and trainer.checkpoint:
+                state = resume_state(generator)
                 record.save_checkpoint(
-                    model, optimizer, epoch, steps, train_time_s=train_time, **rng_state(generator)
+                    model, optimizer, epoch, steps, train_time_s=train_time, **state
                 )
         console.advance()
         if diverged:
@@ -256,6 +257,6 @@ def fit_closed_form(
     status = "completed" if is_finite(metrics) else "diverged"
     record.add_evaluation(0, 0, metrics, math.nan, 0.0, perf_counter() - started)
     console.evaluation(0, metrics, math.nan)
-    if status == "completed":
+    if status == "completed" and trainer.checkpoint:
         record.save_checkpoint(model, optimizer, 0, 0)
     return FitResult(status, 0, 0, train_time, metrics)

@@ -15,10 +15,47 @@ import torch
 
 import dlrun
 from dlrun.atomic import write_atomically
+from dlrun.errors import InputError
 from dlrun.logger import CsvLogger
 
 METRICS_FILE, STEPS_FILE, SUMMARY_FILE = "metrics.csv", "steps.csv", "summary.json"
 CHECKPOINT_FILE, COEFFICIENTS_FILE = "checkpoint.pt", "coefficients.csv"
+
+
+def read_json(path: Path) -> dict | None:
+    """A JSON file's content; None when it is missing or unreadable (a kill, another tool)."""
+    try:
+        content = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
+
+
+def check_writable_directory(directory: Path, key: str) -> None:
+    """Create `directory` and write a probe file into it; raise InputError naming `key` when
+    that is impossible (a file in the way, a read-only folder, /proc), before a run starts."""
+    directory = Path(directory)
+    allowed = "allowed: a directory dlrun can create and write"
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{key}={directory} is a file, not a directory; {allowed}")
+    probe = directory / ".dlrun_write_check"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"{key}={directory} cannot be written ({reason}); {allowed}") from None
+
+
+def resume_state(generator: torch.Generator) -> dict:
+    """What a checkpoint needs to continue the same computation: both RNG streams and the
+    intra-op thread count (a reduction's low bits depend on how it was split over threads)."""
+    return {
+        "generator": generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "threads": torch.get_num_threads(),
+    }
 
 
 def finite_or_none(value):
@@ -128,7 +165,8 @@ class RunRecord:
 
     def save_checkpoint(self, model, optimizer, epoch: int, step: int, **resume_state) -> None:
         """Model and optimizer state, loadable with torch.load(..., weights_only=True);
-        `resume_state` (RNG states, training time) lets dlrun.resume continue the run exactly."""
+        `resume_state` (RNG states, threads, training time) lets a resumed run continue
+        exactly (dlrun.sweeps.resume)."""
         state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),

@@ -1,6 +1,8 @@
-"""One run from a composed config: build, fit, and write the run record."""
+"""One run from a composed config: build -> fit -> summarise -> write, with one failure path."""
 
+import logging
 import platform
+import traceback
 from pathlib import Path
 from time import perf_counter
 
@@ -9,14 +11,64 @@ from omegaconf import DictConfig
 from dlrun import analyses
 from dlrun.build import Experiment, build, build_logger
 from dlrun.console import RunConsole, print_table, result_table
-from dlrun.loop import fit, fit_closed_form
+from dlrun.errors import InputError
+from dlrun.loop import FitResult, fit, fit_closed_form
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
-from dlrun.resume import resume_training
+from dlrun.sweeps.resume import Start, resume_training
+
+log = logging.getLogger("dlrun")
+
+
+def run(
+    cfg: DictConfig,
+    run_dir: Path,
+    names: dict[str, str],
+    command: str,
+    console: RunConsole,
+    resume: bool = False,
+    failure_is_result: bool = False,
+) -> dict:
+    """Train one configuration into run_dir; returns its summary, also written to summary.json.
+    `resume` continues from run_dir's checkpoint (dlrun.sweeps.resume).
+
+    A failure is written here and nowhere else: summary.json with status failed and a one-line
+    error. Then it is raised, or returned when `failure_is_result` (a sweep's job). Bad input
+    found before training in a single run raises InputError and leaves run_dir as it was.
+    """
+    started, training = perf_counter(), False
+    summary = describe(cfg, names, command)
+    try:
+        experiment = build(cfg, names)
+        analyses.check(cfg, experiment)
+        record = RunRecord(run_dir, build_logger(cfg, run_dir))
+        analyses.before_training(cfg, experiment, record, resume)  # before the checkpoint loads
+        start = resume_training(run_dir, experiment, record) if resume else None
+        summary |= describe_experiment(cfg, experiment)
+        training = True
+        result = train(experiment, record, console, start)
+        summary |= summarise(result, perf_counter() - started)
+        write_coefficients(record, experiment)
+        results = analyses.after_training(cfg, experiment, record)
+        summary["metrics"] |= results.pop("metrics")  # flat names, as tables read them
+        summary |= results
+        record.write_summary(summary)
+    except Exception as error:
+        summary |= failure(error)
+        if training or failure_is_result:
+            write_failure(run_dir, summary)
+        if not failure_is_result:
+            raise
+        return summary
+    print_table(
+        f"{names.get('model')} on {names.get('dataset')}: {result.status}",
+        result_table(result.metrics),
+    )
+    return summary
 
 
 def describe(cfg: DictConfig, names: dict[str, str], command: str) -> dict:
-    """The part of summary.json known before training."""
+    """The part of summary.json known before anything is built."""
     return {
         "status": "running",
         "command": command,
@@ -30,7 +82,52 @@ def describe(cfg: DictConfig, names: dict[str, str], command: str) -> dict:
     }
 
 
+def describe_experiment(cfg: DictConfig, experiment: Experiment) -> dict:
+    """The part of summary.json known once data, model and threads are chosen."""
+    return {
+        "task": experiment.data.task,
+        "n_params": sum(p.numel() for p in experiment.model.parameters()),
+        "device": str(experiment.device),
+        "dtype": str(cfg.dtype),
+        "threads": experiment.threads,
+        "rows": {name: len(split) for name, split in experiment.data.splits.items()},
+    }
+
+
+def train(
+    experiment: Experiment, record: RunRecord, console: RunConsole, start: Start | None
+) -> FitResult:
+    """Fit the model (from `start` when resuming); the logger is closed whatever happens."""
+    fit_model = fit_closed_form if getattr(experiment.model, "closed_form", False) else fit
+    try:
+        return fit_model(
+            experiment.model,
+            experiment.data,
+            experiment.optimizer,
+            experiment.trainer,
+            experiment.generator,
+            record,
+            console,
+            start=start,
+        )
+    finally:
+        record.logger.close()
+
+
+def summarise(result: FitResult, wall_time_s: float) -> dict:
+    """How training ended: status, length, time and final metrics."""
+    return {
+        "status": result.status,
+        "epochs": result.epochs,
+        "steps": result.steps,
+        "train_time_s": round(result.train_time_s, 4),
+        "wall_time_s": round(wall_time_s, 4),
+        "metrics": flatten_metrics(result.metrics),
+    }
+
+
 def write_coefficients(record: RunRecord, experiment: Experiment) -> None:
+    """coefficients.csv for a GLM on tabular data, on the inputs' original scale."""
     data = experiment.data
     if isinstance(experiment.model, GLM) and data.kind == "tabular":
         table = coefficients(
@@ -44,67 +141,20 @@ def write_coefficients(record: RunRecord, experiment: Experiment) -> None:
         record.write_csv(COEFFICIENTS_FILE, table)
 
 
-def run_experiment(
-    cfg: DictConfig,
-    run_dir: Path,
-    names: dict[str, str],
-    command: str,
-    console: RunConsole,
-    resume: bool = False,
-) -> dict:
-    """Train one configuration into run_dir and return its summary (also in summary.json);
-    `resume` continues from run_dir's last checkpoint (dlrun.resume).
+def failure(error: BaseException) -> dict:
+    """status failed and the error on one line; a traceback too, unless it was bad input."""
+    text = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
+    bad_input = isinstance(error, InputError)
+    return {
+        "status": "failed",
+        "error": " ".join(text.split()),
+        "traceback": None if bad_input else traceback.format_exc(),
+    }
 
-    Bad input raises dlrun.errors.InputError before anything is written to run_dir.
-    """
-    started = perf_counter()
-    summary = describe(cfg, names, command)
-    experiment = build(cfg, names)
-    analyses.check(cfg, experiment)
-    record = RunRecord(run_dir, build_logger(cfg, run_dir))
-    summary |= {
-        "task": experiment.data.task,
-        "n_params": sum(p.numel() for p in experiment.model.parameters()),
-        "device": str(experiment.device),
-        "dtype": str(cfg.dtype),
-        "threads": experiment.threads,
-        "rows": {name: len(split) for name, split in experiment.data.splits.items()},
-    }
-    analyses.before_training(cfg, experiment, record, resume)  # before the checkpoint is loaded
-    train = fit_closed_form if getattr(experiment.model, "closed_form", False) else fit
-    start = resume_training(run_dir, experiment, record) if resume else None
-    resumed = {} if start is None else {"start": start}
+
+def write_failure(run_dir: Path, summary: dict) -> None:
+    """summary.json of a failed run, if the disk still takes it (a full disk may not)."""
     try:
-        result = train(
-            experiment.model,
-            experiment.data,
-            experiment.optimizer,
-            experiment.trainer,
-            experiment.generator,
-            record,
-            console,
-            **resumed,
-        )
-    except Exception as error:
-        record.write_summary(
-            summary | {"status": "failed", "error": f"{type(error).__name__}: {error}"}
-        )
-        raise
-    finally:
-        record.logger.close()
-    summary |= {
-        "status": result.status,
-        "epochs": result.epochs,
-        "steps": result.steps,
-        "train_time_s": round(result.train_time_s, 4),
-        "wall_time_s": round(perf_counter() - started, 4),
-        "metrics": flatten_metrics(result.metrics),
-    }
-    write_coefficients(record, experiment)
-    results = analyses.after_training(cfg, experiment, record)
-    summary["metrics"] |= results.pop("metrics")  # flat names, as tables read them
-    summary |= results
-    record.write_summary(summary)
-    title = f"{names.get('model')} on {names.get('dataset')}: {result.status}"
-    print_table(title, result_table(result.metrics))
-    return summary
+        RunRecord(run_dir).write_summary(summary)
+    except OSError as error:
+        log.warning(f"could not write {run_dir}/summary.json: {error}")

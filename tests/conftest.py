@@ -9,11 +9,11 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from dlrun.compose import compose_config
 from dlrun.config import register_schemas
 from dlrun.config.settings import DlrunConfig
 from dlrun.console import RunConsole
-from dlrun.run import run_experiment
+from dlrun.run import run
+from dlrun.sweeps.compose import compose_config
 
 register_schemas()
 torch.set_num_threads(1)
@@ -37,7 +37,7 @@ def from_schema(schema: type, *args, **overrides):
 def run_config(run_dir: Path, *overrides: str) -> dict:
     """Run dlrun in-process with these overrides into run_dir; returns summary.json's content."""
     cfg, names = compose_config(*overrides)
-    return run_experiment(cfg, run_dir, names, "dlrun " + " ".join(overrides), RunConsole(False))
+    return run(cfg, run_dir, names, "dlrun " + " ".join(overrides), RunConsole(False))
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -14,7 +14,7 @@ from dlrun.build import build
 from dlrun.config.settings import AnalyzeConfig
 from dlrun.console import RunConsole
 from dlrun.record import RunRecord
-from dlrun.run import run_experiment
+from dlrun.run import run
 from tests.conftest import compose_config, run_config
 
 RECURRENT = (
@@ -82,7 +82,7 @@ def test_a_resumed_recurrent_run_keeps_the_measurements_at_initialisation(tmp_pa
     entry = dataclasses.replace(watch, before=measure_again)
     monkeypatch.setitem(analyses.REGISTRY, "gradients_through_time", entry)
     cfg, names = compose_config(*RECURRENT)
-    resumed = run_experiment(cfg, tmp_path / "resumed", names, "dlrun", RunConsole(False), True)
+    resumed = run(cfg, tmp_path / "resumed", names, "dlrun", RunConsole(False), resume=True)
 
     init = {key: value for key, value in reference["metrics"].items() if key.startswith("init/")}
     assert len(init) == 7  # 5 from the norms, 2 from the spectrum of W

@@ -1,11 +1,17 @@
 """The dlrun command as a user types it: help, composed config, runs, and bad input."""
 
+import errno
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
-from conftest import run_cli, run_dirs
+from conftest import run_dirs
+
+from dlrun import record
+from dlrun.record import RunRecord
 
 QUICK = ("trainer.max_epochs=2",)
 
@@ -67,9 +73,9 @@ def test_cfg_job_prints_the_composed_config(dlrun_main):
     assert code == 0 and "family: binary" in out and "name: breast_cancer" in out
 
 
-def test_installed_command_offers_shell_completion():
-    result = run_cli("-sc", "install=bash")
-    assert result.returncode == 0 and "complete" in result.stdout
+def test_installed_command_offers_shell_completion(dlrun_main):
+    code, out, _ = dlrun_main("-sc", "install=bash")
+    assert code == 0 and "complete" in out
 
 
 @pytest.mark.parametrize(
@@ -113,3 +119,73 @@ def test_config_that_does_not_compose_is_refused_before_any_run(
     code, out, err = dlrun_main(override)
     assert code == 1 and expected in err and "Traceback" not in err
     assert not (tmp_path / "outputs").exists()
+
+
+def test_repeats_zero_is_refused_before_any_seed_runs(dlrun_main, tmp_path):
+    code, out, err = dlrun_main(*QUICK, "repeats=0")
+    assert code == 2 and err == "dlrun: error: repeats=0 is not allowed: an integer >= 1\n"
+    (run_dir,) = run_dirs(tmp_path / "outputs")
+    assert sorted(path.name for path in run_dir.iterdir()) == [".hydra", "dlrun.log"]
+
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device", "metrics.csv")
+
+
+def test_a_full_disk_ends_the_run_as_failed_with_one_line(dlrun_main, tmp_path, monkeypatch):
+    monkeypatch.setattr(RunRecord, "write_csv", no_space)  # the first evaluation's metrics.csv
+    code, out, err = dlrun_main(*QUICK, "model.hidden=[8]")
+    assert code == 2 and err.startswith("dlrun: error: ") and err.count("\n") == 1
+    assert "No space left on device" in err and "Traceback" not in out + err
+    (run_dir,) = run_dirs(tmp_path / "outputs")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "failed" and "No space left on device" in summary["error"]
+    assert "\n" not in summary["error"]
+
+
+def test_a_disk_that_takes_nothing_still_gives_one_line(dlrun_main, tmp_path, monkeypatch):
+    monkeypatch.setattr(record, "write_atomically", no_space)  # the failed summary too
+    code, out, err = dlrun_main(*QUICK, "model.hidden=[8]")
+    assert code == 2 and err.count("\n") == 1 and "No space left on device" in err
+    assert "Traceback" not in out + err
+
+
+def test_a_full_disk_in_a_sweep_is_one_failed_job(dlrun_main, tmp_path, monkeypatch):
+    writes = RunRecord.write_csv
+
+    def full_for_job_one(self, name, frame):
+        if self.directory.name == "1":  # the disk fills up while job 1 trains
+            no_space()
+        writes(self, name, frame)
+
+    monkeypatch.setattr(RunRecord, "write_csv", full_for_job_one)
+    sweep = tmp_path / "sweep"
+    code, _, err = dlrun_main(
+        "-m", *QUICK, "model.hidden=[8]", "optimizer.lr=0.1,1", f"hydra.sweep.dir={sweep}"
+    )
+    assert code == 1 and "1 job(s) of the sweep failed" in err
+    statuses = [json.loads((sweep / job / "summary.json").read_text())["status"] for job in "01"]
+    assert statuses == ["completed", "failed"]
+
+
+@pytest.mark.parametrize("where", ["file", "proc", "read_only"])
+def test_a_run_directory_that_cannot_be_written_is_one_line(dlrun_main, tmp_path, where):
+    if where == "file":
+        (tmp_path / "taken").write_text("")
+        run_dir = tmp_path / "taken"
+    elif where == "proc":
+        run_dir = Path("/proc/dlrun-test/run")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        (tmp_path / "locked").mkdir(mode=0o555)
+        run_dir = tmp_path / "locked" / "run"
+    code, out, err = dlrun_main(*QUICK, f"hydra.run.dir={run_dir}")
+    assert code == 2 and err.startswith(f"dlrun: error: hydra.run.dir={run_dir}")
+    assert err.count("\n") == 1 and "Traceback" not in out + err and "allowed" in err
+
+
+def test_a_sweep_directory_that_cannot_be_written_is_one_line(dlrun_main, tmp_path):
+    code, out, err = dlrun_main("-m", *QUICK, "seed=0,1", "hydra.sweep.dir=/proc/dlrun-test")
+    assert code == 2 and err.startswith("dlrun: error: hydra.sweep.dir=/proc/dlrun-test")
+    assert err.count("\n") == 1 and "Traceback" not in out + err

@@ -9,7 +9,7 @@ import pytest
 
 from dlrun.console import RunConsole
 from dlrun.record import RunRecord
-from dlrun.run import run_experiment
+from dlrun.run import run
 from tests.conftest import compose_config, run_config
 
 OVERRIDES = ("logger=tensorboard", "model=mlp", "dataset=iris", "trainer.batch_size=16")
@@ -86,7 +86,7 @@ def test_resumed_run_logs_each_step_once(tmp_path, monkeypatch):
         run_config(tmp_path / "run", *overrides)
     monkeypatch.setattr(RunRecord, "save_checkpoint", save)
     cfg, names = compose_config(*overrides)
-    run_experiment(cfg, tmp_path / "run", names, "dlrun", RunConsole(False), resume=True)
+    run(cfg, tmp_path / "run", names, "dlrun", RunConsole(False), resume=True)
     assert len(list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))) == 2
     assert_same_scalars(tmp_path / "run")
 

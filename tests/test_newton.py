@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from dlrun.build import build
-from dlrun.compose import compose_config
 from dlrun.config.optimizer import NewtonConfig
 from dlrun.errors import InputError
 from dlrun.loop import TrainStep
+from dlrun.sweeps.compose import compose_config
 from tests.conftest import from_schema
 
 GLM_DATA = {

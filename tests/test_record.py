@@ -1,9 +1,105 @@
-"""The run directory's text and figures are written whole, as its CSV and JSON files are."""
+"""The run directory (dlrun/record.py): whole-file writes, JSON without NaN, checkpoints that
+load with weights_only and carry what a resume needs, and directories checked before a run."""
 
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
 import pytest
+import torch
 from matplotlib.figure import Figure
 
-from dlrun.record import RunRecord
+from dlrun.errors import InputError
+from dlrun.record import (
+    CHECKPOINT_FILE,
+    METRICS_FILE,
+    STEPS_FILE,
+    SUMMARY_FILE,
+    RunRecord,
+    check_writable_directory,
+    finite_or_none,
+    flatten_metrics,
+    read_json,
+    resume_state,
+    write_atomically,
+)
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "summary.json"
+    path.write_text("old")
+
+    def write_half_then_fail(temporary: Path) -> None:
+        temporary.write_text("half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_atomically(path, write_half_then_fail)
+    assert path.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_json_has_null_where_python_has_nan_or_infinity(tmp_path):
+    content = {"a": math.nan, "b": [1.0, -math.inf], "c": {"d": 2.5}}
+    assert finite_or_none(content) == {"a": None, "b": [1.0, None], "c": {"d": 2.5}}
+    RunRecord(tmp_path).write_summary(content)
+    assert json.loads((tmp_path / SUMMARY_FILE).read_text()) == finite_or_none(content)
+
+
+def test_metric_names_are_split_slash_name():
+    flat = flatten_metrics({"train": {"loss": 0.5}, "val": {"loss": 0.6, "acc": 0.9}})
+    assert flat == {"train/loss": 0.5, "val/loss": 0.6, "val/acc": 0.9}
+
+
+def test_read_json_is_none_for_missing_broken_or_non_object_files(tmp_path):
+    (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "list.json").write_text("[1]")
+    (tmp_path / "ok.json").write_text('{"a": 1}')
+    assert read_json(tmp_path / "missing.json") is None
+    assert read_json(tmp_path / "broken.json") is None
+    assert read_json(tmp_path / "list.json") is None
+    assert read_json(tmp_path / "ok.json") == {"a": 1}
+
+
+def test_evaluations_and_steps_are_written_whole_at_each_evaluation(tmp_path):
+    record = RunRecord(tmp_path)
+    record.add_steps(0, [1, 1], torch.tensor([1.0, 0.5]), torch.tensor([2.0, 1.0]), [0.1, 0.1])
+    record.add_evaluation(1, 2, {"train": {"loss": 0.5}, "val": {"loss": 0.7}}, 1.5, 0.1, 0.01)
+    metrics = pd.read_csv(tmp_path / METRICS_FILE)
+    assert metrics[["epoch", "step", "split", "loss"]].values.tolist() == [
+        [1, 2, "train", 0.5],
+        [1, 2, "val", 0.7],
+    ]
+    steps = pd.read_csv(tmp_path / STEPS_FILE)
+    assert steps["step"].tolist() == [1, 2] and steps["loss"].tolist() == [1.0, 0.5]
+    assert record.last_lr == 0.1
+
+
+def test_a_checkpoint_loads_with_weights_only_and_carries_the_resume_state(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    generator = torch.Generator().manual_seed(7)
+    RunRecord(tmp_path).save_checkpoint(
+        model, optimizer, 3, 12, train_time_s=1.5, **resume_state(generator)
+    )
+    state = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)
+    assert (state["epoch"], state["step"], state["train_time_s"]) == (3, 12, 1.5)
+    assert state["threads"] == torch.get_num_threads()
+    assert torch.equal(state["model"]["weight"], model.weight.detach())
+    continued = torch.Generator().manual_seed(0)
+    continued.set_state(state["generator"])
+    assert torch.equal(torch.rand(4, generator=continued), torch.rand(4, generator=generator))
+
+
+def test_a_directory_that_cannot_be_written_is_refused_naming_the_key(tmp_path):
+    check_writable_directory(tmp_path / "new" / "run", "hydra.run.dir")
+    assert (tmp_path / "new" / "run").is_dir() and not list((tmp_path / "new" / "run").iterdir())
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match=r"hydra.run.dir=.*file is a file"):
+        check_writable_directory(tmp_path / "file", "hydra.run.dir")
+    with pytest.raises(InputError, match=r"hydra.sweep.dir=/proc/.* cannot be written"):
+        check_writable_directory(Path("/proc/dlrun-test"), "hydra.sweep.dir")
+
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -9,10 +9,11 @@ import time
 
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from dlrun.console import RunConsole
 from dlrun.record import RunRecord
-from dlrun.run import run_experiment
+from dlrun.run import run
 from tests.conftest import compose_config, run_cli, run_config
 
 # shuffled mini-batches (the batch-order RNG) and SGD momentum (optimizer state) must both resume
@@ -40,9 +41,7 @@ def test_resume_after_a_crash_matches_the_uninterrupted_run(tmp_path, monkeypatc
     monkeypatch.setattr(RunRecord, "save_checkpoint", save)
 
     cfg, names = compose_config(*overrides)
-    resumed = run_experiment(
-        cfg, tmp_path / "resumed", names, "dlrun", RunConsole(False), resume=True
-    )
+    resumed = run(cfg, tmp_path / "resumed", names, "dlrun", RunConsole(False), resume=True)
     assert resumed["metrics"] == reference["metrics"]
     assert (resumed["epochs"], resumed["steps"]) == (reference["epochs"], reference["steps"])
     columns = ["epoch", "step", "split", "loss", "acc"]
@@ -75,3 +74,108 @@ def test_sigkill_then_resume_true_matches_the_uninterrupted_run(tmp_path):
     reference = run_config(tmp_path / "reference", *overrides)
     assert resumed["metrics"] == pytest.approx(reference["metrics"], rel=1e-6)
     assert resumed["steps"] == reference["steps"]
+
+
+class KilledHard(BaseException):
+    """A kill that nothing in dlrun catches (as SIGKILL): a sweep stops in the middle of a job."""
+
+
+def snapshot(directory) -> dict:
+    """Every file under directory with its bytes and modification time."""
+    return {
+        path.relative_to(directory): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def seed_of(job_dir) -> int:
+    return json.loads((job_dir / "summary.json").read_text())["seed"]
+
+
+def test_resumed_sweep_continues_a_killed_job_only_from_its_own_checkpoint(
+    dlrun_main, tmp_path, monkeypatch
+):
+    """Killed in job 0 (seed 0) after its epoch-2 checkpoint, resumed as seed=2,1,0: job 0 is
+    now seed 2, which must not continue from seed 0's checkpoint; seed 0 continues from it."""
+    overrides = (*OVERRIDES, "trainer.max_epochs=4")
+    sweep = ("--multirun", *overrides, f"hydra.sweep.dir={tmp_path / 'sweep'}")
+    save = RunRecord.save_checkpoint
+
+    def save_then_die(self, model, optimizer, epoch, step, **state):
+        save(self, model, optimizer, epoch, step, **state)
+        if epoch == 2:
+            raise KilledHard
+
+    monkeypatch.setattr(RunRecord, "save_checkpoint", save_then_die)
+    with pytest.raises(KilledHard):
+        dlrun_main(*sweep, "seed=0,1,2")
+    monkeypatch.setattr(RunRecord, "save_checkpoint", save)
+    assert json.loads((tmp_path / "sweep" / "0" / "job.json").read_text())["complete"] is False
+
+    code, out, err = dlrun_main(*sweep, "seed=2,1,0", f"resume={tmp_path / 'sweep'}")
+    assert code == 0, err
+    assert "resume: continuing" in out + err  # seed 0 continued after epoch 2
+    runs = {
+        seed_of(path.parent): path.parent for path in (tmp_path / "sweep").glob("*/summary.json")
+    }
+    assert sorted(runs) == [0, 1, 2]
+    assert runs[0] == tmp_path / "sweep" / "0"  # its own directory, its own checkpoint
+    for seed, run_dir in runs.items():
+        reference = run_config(tmp_path / f"reference{seed}", *overrides, f"seed={seed}")
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["metrics"] == reference["metrics"], f"seed {seed}"
+        assert json.loads((run_dir / "job.json").read_text())["complete"] is True
+        # Hydra's copy of the config describes the run beside it, not a job that ran there
+        assert OmegaConf.load(run_dir / ".hydra" / "config.yaml").seed == seed
+
+
+@pytest.mark.parametrize(
+    "changed,named",
+    [("optimizer.lr=0.5", "optimizer.lr=0.5 (was 0.1)"), ("dataset=iris", "dataset.name=iris")],
+)
+def test_resume_with_other_overrides_is_refused_and_touches_nothing(
+    dlrun_main, tmp_path, changed, named
+):
+    run_dir = tmp_path / "run"
+    overrides = (*OVERRIDES, "trainer.max_epochs=2", f"hydra.run.dir={run_dir}")
+    assert dlrun_main(*overrides)[0] == 0
+    before = snapshot(run_dir)
+    for resume in ("resume=true", f"resume={run_dir}"):
+        code, out, err = dlrun_main(*overrides, resume, changed)
+        assert code == 2 and err.startswith("dlrun: error: resume=") and named in err
+        assert err.count("\n") == 1 and "Traceback" not in out + err
+    assert snapshot(run_dir) == before
+
+
+def test_resume_ignores_keys_that_are_not_the_runs_identity(dlrun_main, tmp_path):
+    run_dir = tmp_path / "run"
+    overrides = (*OVERRIDES, "trainer.max_epochs=2", f"hydra.run.dir={run_dir}")
+    assert dlrun_main(*overrides)[0] == 0
+    (run_dir / "summary.json").unlink()  # as if killed after its last checkpoint
+    code, _, err = dlrun_main(*overrides, f"resume={run_dir}", "threads=2", "on_error=fail_fast")
+    assert code == 0, err
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
+
+
+def test_resume_with_nothing_to_resume_is_refused(dlrun_main, tmp_path):
+    code, _, err = dlrun_main(*OVERRIDES, f"resume={tmp_path / 'no' / 'such' / 'dir'}")
+    assert code == 2 and "nothing to resume" in err and err.count("\n") == 1
+    code, _, err = dlrun_main(*OVERRIDES, "resume=true")  # no hydra.run.dir: a new directory
+    assert code == 2 and "resume=true" in err and "nothing to resume" in err
+    code, _, err = dlrun_main("--multirun", "seed=0,1", "resume=true")
+    assert code == 2 and "hydra.sweep.dir" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = dlrun_main(*OVERRIDES, f"resume={tmp_path / 'empty'}")
+    assert code == 2 and "holds no dlrun run" in err
+    assert not (tmp_path / "no").exists() and not (tmp_path / "outputs").exists()
+    assert not (tmp_path / "multirun").exists()
+
+
+def test_checkpoint_false_writes_none_and_cannot_be_resumed(dlrun_main, tmp_path):
+    run_dir = tmp_path / "run"
+    overrides = (*OVERRIDES, "trainer.max_epochs=2", "trainer.checkpoint=false")
+    assert dlrun_main(*overrides, f"hydra.run.dir={run_dir}")[0] == 0
+    assert (run_dir / "summary.json").is_file() and not (run_dir / "checkpoint.pt").exists()
+    code, _, err = dlrun_main(*overrides, f"resume={run_dir}")
+    assert code == 2 and "trainer.checkpoint=false" in err and err.count("\n") == 1

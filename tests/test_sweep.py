@@ -1,18 +1,23 @@
 """Sweeps through the `dlrun --multirun` command: failures as results, fail_fast, resume."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+import dlrun
+import dlrun.run
 from dlrun.console import RunConsole
-from dlrun.jobs import Job, run_job
 from dlrun.paths import config_dir
 from dlrun.report import build_report
-from dlrun.sweep import count_jobs, status_line
-from tests.conftest import compose_config, run_cli, run_config
+from dlrun.sweeps.callback import count_jobs, status_line
+from dlrun.sweeps.identity import config_hash, differences
+from dlrun.sweeps.jobs import Job, run_job
+from tests.conftest import compose_config, run_config
 
 # 4 jobs: (0.01, 200) completes, (1e3, 200) diverges, both n_samples=2 jobs fail (InputError)
 SWEEP = [
@@ -32,11 +37,11 @@ def statuses(sweep_dir) -> dict[str, str]:
     return found
 
 
-def test_failed_and_diverged_jobs_are_in_the_table(tmp_path):
+def test_failed_and_diverged_jobs_are_in_the_table(dlrun_main, tmp_path):
     sweep_dir = tmp_path / "sweep"
-    result = run_cli(*SWEEP, f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
-    assert result.returncode == 1, result.stderr  # every job ran, but some failed
-    assert "2 job(s) of the sweep failed" in result.stderr
+    code, out, err = dlrun_main(*SWEEP, f"hydra.sweep.dir={sweep_dir}")
+    assert code == 1, err  # every job ran, but some failed
+    assert "2 job(s) of the sweep failed" in err
     assert statuses(sweep_dir) == {"0": "completed", "1": "failed", "2": "diverged", "3": "failed"}
     cells = pd.read_csv(sweep_dir / "comparison.csv").set_index(
         ["optimizer.lr", "dataset.n_samples"]
@@ -46,20 +51,24 @@ def test_failed_and_diverged_jobs_are_in_the_table(tmp_path):
     assert cells.loc[(0.01, 2), "cell"] == "failed"
     text = (sweep_dir / "comparison.md").read_text()
     assert text.count("- failed:") == 2 and text.count("- diverged:") == 1
-    assert "n_samples=2" in result.stderr  # every failure is reported, not only the first
+    assert "n_samples=2" in err  # every failure is reported, not only the first
+    # each failure is recorded once, with its one-line error and no traceback for bad input
+    failed = json.loads((sweep_dir / "1" / "summary.json").read_text())
+    assert failed["error"].startswith("dataset.n_samples=2") and failed["traceback"] is None
+    assert failed["command"].startswith("dlrun ") and failed["seed"] == 0
 
 
-def test_fail_fast_stops_and_resume_reruns_only_what_is_missing(tmp_path):
+def test_fail_fast_stops_and_resume_reruns_only_what_is_missing(dlrun_main, tmp_path):
     sweep_dir = tmp_path / "sweep"
-    result = run_cli(*SWEEP, "on_error=fail_fast", f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "on_error=fail_fast" in result.stderr
+    code, _, err = dlrun_main(*SWEEP, "on_error=fail_fast", f"hydra.sweep.dir={sweep_dir}")
+    assert code == 1
+    assert "on_error=fail_fast" in err
     assert statuses(sweep_dir) == {"0": "completed", "1": "failed"}  # jobs 2 and 3 never ran
     first = (sweep_dir / "0" / "summary.json").read_text()
 
-    result = run_cli(*SWEEP, f"resume={sweep_dir}", cwd=tmp_path)
-    assert result.returncode == 1, result.stderr  # the n_samples=2 jobs fail again
-    assert "skipped (completed in" in result.stderr + result.stdout
+    code, out, err = dlrun_main(*SWEEP, f"resume={sweep_dir}")
+    assert code == 1, err  # the n_samples=2 jobs fail again
+    assert "skipped (completed in" in out + err
     assert (sweep_dir / "0" / "summary.json").read_text() == first  # not trained again
     assert statuses(sweep_dir) == {"0": "completed", "1": "failed", "2": "diverged", "3": "failed"}
     assert (sweep_dir / "comparison.md").is_file()
@@ -114,3 +123,51 @@ def test_status_line_total_counts_every_repeat():
         {"hydra": {"sweeper": {}, "overrides": {"task": ["optimizer.lr=0.1,1", "repeats=1,2"]}}}
     )
     assert count_jobs(swept) == 2 * (1 + 2)
+
+
+def test_a_swept_bad_repeats_is_a_failed_job_not_a_silent_one(dlrun_main, tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    quick = ("model=logistic", "dataset=breast_cancer", "trainer.max_epochs=1")
+    code, _, err = dlrun_main("-m", *quick, "repeats=0,1", f"hydra.sweep.dir={sweep_dir}")
+    assert code == 1 and "repeats=0 is not allowed" in err
+    assert statuses(sweep_dir) == {"0": "failed", "1": "completed"}
+
+
+def test_config_hash_ignores_how_a_run_is_executed_but_not_what_it_trains():
+    base = config_hash(compose_config("model=logistic", "dataset=breast_cancer")[0])
+    for how in ("threads=2", "device=cpu", "logger=tensorboard", "on_error=fail_fast"):
+        assert (
+            config_hash(compose_config("model=logistic", "dataset=breast_cancer", how)[0]) == base
+        )
+    for what in ("seed=1", "optimizer.lr=0.5", "trainer.checkpoint=false"):
+        assert (
+            config_hash(compose_config("model=logistic", "dataset=breast_cancer", what)[0]) != base
+        )
+    before = {"optimizer": {"lr": 0.1, "momentum": 0.0}, "seed": 0}
+    now = {"optimizer": {"lr": 0.5, "momentum": 0.0}, "seed": 0, "extra": 1}
+    assert differences(before, now) == ["extra=1 (was (unset))", "optimizer.lr=0.5 (was 0.1)"]
+
+
+def test_the_identity_keys_import_without_torch():
+    code = "import sys, dlrun.sweeps.identity; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_a_job_that_fails_in_training_is_recorded_once_with_what_was_known(
+    tmp_path, monkeypatch, capsys
+):
+    def broken_fit(*args, **kwargs):
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(dlrun.run, "fit", broken_fit)
+    overrides = ["model=logistic", "dataset=breast_cancer"]
+    cfg, names = compose_config(*overrides)
+    job = Job(cfg, tmp_path / "0", names, overrides, "dlrun " + " ".join(overrides), tmp_path)
+    returned = run_job(job, RunConsole(False))
+    summary = json.loads((tmp_path / "0" / "summary.json").read_text())
+    assert returned["status"] == summary["status"] == "failed"
+    assert summary["error"] == "RuntimeError: a bug over two lines"
+    assert "Traceback" in summary["traceback"] and "broken_fit" in summary["traceback"]
+    # what run() knew before it failed stays: the record is written once, not overwritten
+    assert summary["n_params"] == 31 and summary["versions"]["dlrun"] == dlrun.__version__
+    assert "dlrun: failed: dlrun model=logistic" in capsys.readouterr().err

@@ -21,7 +21,7 @@ SCHEMAS: dict[str, dict[str, type]] = {
 
 def register_schemas() -> None:
     """Put every schema into Hydra's ConfigStore under schema/<group>/<name>."""
-    from dlrun.resolvers import register_resolvers
+    from dlrun.sweeps.resolvers import register_resolvers
 
     register_resolvers()
     store = ConfigStore.instance()

@@ -47,8 +47,8 @@ class Run:
         return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     def job_file(self) -> dict:
-        """job.json of the run's job: dlrun.jobs writes it into the job's directory, the parent
-        of a repeat's."""
+        """job.json of the run's job: dlrun.sweeps.jobs writes it into the job's directory, the
+        parent of a repeat's."""
         for directory in (self.directory, self.directory.parent):
             if (directory / "job.json").is_file():
                 return json.loads((directory / "job.json").read_text())

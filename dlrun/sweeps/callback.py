@@ -1,5 +1,7 @@
-"""The sweep as a whole (Hydra callback): a status line while it runs, and at its end the
-comparison table and plot from the run records on disk, and every failure.
+"""dlrun's Hydra callback: before Hydra writes anything, it refuses an output directory that
+cannot be written and a resume that cannot be trusted (one line, exit code 2); during a sweep a
+status line; at its end the comparison table and plot from the run records on disk, and every
+failure.
 
 Everything is read from the sweep directory, so it works the same whether the jobs ran in this
 process (basic launcher) or in others (joblib, submitit, ray).
@@ -15,9 +17,12 @@ from hydra.core.override_parser.types import Glob
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from dlrun.compose import options
-from dlrun.jobs import STOP_FILE
+from dlrun.errors import InputError
+from dlrun.record import check_writable_directory
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
+from dlrun.sweeps.compose import options
+from dlrun.sweeps.jobs import STOP_FILE
+from dlrun.sweeps.resume import check_resume
 
 log = logging.getLogger("dlrun")
 
@@ -77,15 +82,30 @@ def status_line(counts: dict[str, int], total: int | None, elapsed_s: float) -> 
     return ", ".join(parts)
 
 
-class SweepCallback(Callback):
-    """Configured in conf/config.yaml under hydra.callbacks."""
+def check_output(config: DictConfig, key: str) -> None:
+    """Refuse, with one line and exit code 2, a resume with nothing to continue or other
+    overrides than its run's, and an output directory (`key`) that cannot be written."""
+    try:
+        check_resume(config)  # first: resume=true without a directory must not claim one
+        check_writable_directory(Path(str(OmegaConf.select(config, key))), key)
+    except InputError as error:
+        print(f"dlrun: error: {error}", file=sys.stderr)
+        sys.exit(2)  # a SystemExit passes through Hydra's callback and error handling
+
+
+class DlrunCallback(Callback):
+    """Configured in conf/config.yaml under hydra.callbacks (single runs go through it too)."""
 
     def __init__(self) -> None:
         self.started = perf_counter()
         self.total: int | None = None
         self.sweep_dir: Path | None = None
 
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        check_output(config, "hydra.run.dir")
+
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        check_output(config, "hydra.sweep.dir")
         self.started = perf_counter()
         self.sweep_dir = Path(str(config.hydra.sweep.dir))
         self.total = count_jobs(config)

@@ -1,0 +1,123 @@
+"""Continue a run from its last checkpoint (`resume=true` / `resume=<run dir>`), and refuse a
+resume that cannot be trusted before anything is written.
+
+The checkpoint holds the model, the optimizer, the batch-order generator's and torch's RNG
+states, the thread count, the epoch, the step and the training time so far, so a run killed
+after epoch e and resumed ends with the same metrics as one never interrupted (same device and
+seed). It continues only with the configuration it was started with (dlrun.sweeps.identity).
+"""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from dlrun.errors import InputError
+from dlrun.record import CHECKPOINT_FILE, METRICS_FILE, STEPS_FILE, RunRecord
+from dlrun.sweeps.identity import describe_differences, differences, identity
+from dlrun.sweeps.resolvers import resume_requested
+
+log = logging.getLogger("dlrun")
+HYDRA_CONFIG = Path(".hydra") / "config.yaml"  # Hydra's copy of the run's composed config
+
+
+@dataclass
+class Start:
+    """Where fit() picks up: after `epoch`, with `steps` taken and `train_time_s` spent."""
+
+    epoch: int
+    steps: int
+    train_time_s: float
+
+
+def check_resume(config: DictConfig) -> None:
+    """Refuse a resume with nothing to continue, or (a single run) with other overrides than
+    the run had; `config` is the whole composed config, hydra included (a Hydra callback)."""
+    resume = config.get("resume")
+    if not resume_requested(resume):
+        return
+    shown = str(resume).lower() if isinstance(resume, bool) else resume
+    key = "hydra.sweep.dir" if config.hydra.mode == RunMode.MULTIRUN else "hydra.run.dir"
+    given = any(str(o).lstrip("+~").startswith(f"{key}=") for o in config.hydra.overrides.hydra)
+    if resume is True and not given:
+        raise InputError(
+            f"resume=true continues the run in {key}, and none was given, so there is nothing "
+            f"to resume; allowed: resume=true {key}=<its dir>, or resume=<its dir>"
+        )
+    directory = Path(str(OmegaConf.select(config, key)))
+    if not directory.is_dir():
+        raise InputError(
+            f"resume={shown}: {directory} does not exist, so there is nothing to resume; "
+            "allowed: the directory of an earlier run or sweep"
+        )
+    if config.hydra.mode != RunMode.MULTIRUN:  # a sweep's jobs are matched by config hash
+        check_same_run(config, directory, shown)
+
+
+def check_same_run(config: DictConfig, run_dir: Path, resume) -> None:
+    """The run in run_dir was started with this configuration and can be continued."""
+    saved = run_dir / HYDRA_CONFIG
+    if not saved.is_file():
+        raise InputError(
+            f"resume={resume}: {run_dir} holds no dlrun run (no {HYDRA_CONFIG}), so there is "
+            "nothing to resume; allowed: the directory of an earlier run"
+        )
+    before = OmegaConf.load(saved)
+    found = differences(identity(before), identity(config))
+    if found:
+        raise InputError(
+            f"resume={resume}: {describe_differences(found)}; allowed: the overrides the run in "
+            f"{run_dir} was started with"
+        )
+    if not OmegaConf.select(before, "trainer.checkpoint", default=True):
+        raise InputError(
+            f"resume={resume}: the run in {run_dir} ran with trainer.checkpoint=false, so it "
+            "wrote no checkpoint to continue from"
+        )
+
+
+def read_rows(path: Path, last_epoch: int) -> pd.DataFrame | None:
+    """The rows of a record CSV up to last_epoch (a kill can leave later rows behind)."""
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path)
+    return frame[frame.epoch <= last_epoch]
+
+
+def resume_training(run_dir: Path, experiment, record: RunRecord) -> Start | None:
+    """Load run_dir's checkpoint into the experiment and the record; None when there is none
+    (a run killed before its first checkpoint starts again from the beginning)."""
+    path = Path(run_dir) / CHECKPOINT_FILE
+    if not path.is_file():
+        log.info(f"resume: no checkpoint in {run_dir}, training from the start")
+        return None
+    state = torch.load(path, map_location=experiment.device, weights_only=True)
+    if "generator" not in state:
+        raise InputError(f"resume: {path} holds no RNG state, so it cannot be continued exactly")
+    try:
+        experiment.model.load_state_dict(state["model"])
+        experiment.optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as error:
+        raise InputError(
+            f"resume: {path} does not fit this config's model or optimizer "
+            f"(resume with the overrides the run was started with): {error}"
+        ) from None
+    experiment.generator.set_state(state["generator"].to("cpu"))
+    torch.set_rng_state(state["torch_rng"].to("cpu"))
+    # the thread count the run trained with, so its numbers continue to the last bit
+    experiment.threads = int(state.get("threads", experiment.threads))
+    torch.set_num_threads(experiment.threads)
+    epoch = int(state["epoch"])
+    evaluations = read_rows(Path(run_dir) / METRICS_FILE, epoch)
+    if evaluations is not None:
+        record.evaluations = evaluations.to_dict("records")
+    steps = read_rows(Path(run_dir) / STEPS_FILE, epoch)
+    if steps is not None and len(steps):
+        record.step_frames = [steps]
+        record.last_lr = float(steps.lr.iloc[-1])
+    log.info(f"resume: continuing {run_dir} after epoch {epoch}, step {state['step']}")
+    return Start(epoch, int(state["step"]), float(state.get("train_time_s", 0.0)))
