@@ -3,8 +3,7 @@
 import pandas as pd
 from omegaconf import DictConfig
 
-from dlrun.build import Experiment
-from dlrun.errors import InputError
+from dlrun.build import Experiment, check_second_derivatives
 from dlrun.record import RunRecord
 
 BACKPROP_CHECK_FILE = "backprop_check"  # .csv, .md and .png in the run directory
@@ -13,11 +12,8 @@ DEFAULT_CHECK_HIDDEN = [5, 4]
 
 def check_analyses(analyze: DictConfig, experiment: Experiment) -> None:
     """Refuse, before training, an analysis the model cannot give."""
-    if analyze.hessian and getattr(experiment.model, "first_derivatives_only", False):
-        raise InputError(
-            "analyze.hessian=true needs second derivatives, which the numpy backprop does not "
-            "compute: use model=mlp (the same network in torch)"
-        )
+    if analyze.hessian:
+        check_second_derivatives(experiment.model, "analyze.hessian=true")
     if analyze.equivariance:
         from dlrun.equivariance import check_equivariance
 

@@ -88,7 +88,7 @@ class GradientWatch:
     @classmethod
     def of(cls, model, data: Data) -> "GradientWatch | None":
         """A watch for models with a written-out recursion, None for the others."""
-        return cls(model, data) if hasattr(model, "hidden_states") else None
+        return cls(model, data) if model.recurrent else None
 
     def measure(self, phase: str) -> None:
         """Record ‖∂L/∂h⁽ᵗ⁾‖ for every t and the spectrum of W under `phase` (init | end)."""

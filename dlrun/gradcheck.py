@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from dlrun.data.synthetic import draw_glm
+from dlrun.models.base import DataInfo
 from dlrun.models.mlp import MLP
 from dlrun.models.mlp_numpy import NumpyMLP, targets
 
@@ -66,7 +67,8 @@ def check_case(
     """One activation × head: rows of relative errors per layer and parameter."""
     X, y, _ = draw_glm(task, n_examples, n_features, n_classes, noise=0.1, seed=seed)
     torch.manual_seed(seed)
-    reference = MLP((n_features,), task, n_classes, list(hidden), activation).double()
+    data = DataInfo((n_features,), task, n_classes)
+    reference = MLP(data, hidden=list(hidden), activation=activation, init="default").double()
     x_t = torch.from_numpy(X)
     y_t = torch.from_numpy(y).long() if task == "multiclass" else torch.from_numpy(y).double()
     reference.loss(x_t, y_t).backward()

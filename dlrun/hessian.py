@@ -126,11 +126,6 @@ def hessian_summary(
     model: nn.Module, x: Tensor, y: Tensor, exact_max_params: int, lanczos_steps: int, seed: int
 ) -> dict:
     """Extreme Hessian eigenvalues of the mean loss at the fitted and at random weights."""
-    if getattr(model, "first_derivatives_only", False):
-        raise ValueError(
-            f"analyze.hessian needs second derivatives, which {type(model).__name__} does not "
-            "compute; use its torch twin (model=mlp for model=mlp_numpy)"
-        )
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     args = (exact_max_params, lanczos_steps, seed)
     fitted = extreme_eigenvalues(model, x, y, *args)

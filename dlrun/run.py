@@ -10,7 +10,7 @@ from dlrun.analyze import check_analyses, run_analyses
 from dlrun.build import Experiment, build, build_logger
 from dlrun.console import RunConsole, print_table, result_table
 from dlrun.diagnostics import GradientWatch
-from dlrun.loop import fit, fit_closed_form
+from dlrun.loop import fit
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
 from dlrun.resume import resume_training
@@ -73,13 +73,12 @@ def run_experiment(
     }
     # recurrent models: ‖∂L/∂h_t‖ and the spectrum of W before and after training
     watch = GradientWatch.of(experiment.model, experiment.data)
-    train = fit_closed_form if getattr(experiment.model, "closed_form", False) else fit
     start = resume_training(run_dir, experiment, record) if resume else None
     resumed = {} if start is None else {"start": start}
     try:
         if watch:
             watch.measure("init")
-        result = train(
+        result = fit(
             experiment.model,
             experiment.data,
             experiment.optimizer,

@@ -7,25 +7,17 @@ import pandas as pd
 import pytest
 import torch
 
+from dlrun.config.model import CNNConfig, ResNetConfig
 from dlrun.equivariance import conv_rows, measure
 from dlrun.errors import InputError
 from dlrun.layer_gradients import layer_gradient_norms
-from dlrun.models.cnn import CNN
-from dlrun.models.resnet import ResNet
+from dlrun.models.base import DataInfo, from_schema
 
 
 def detector_of(padding_mode: str):
     torch.manual_seed(0)
-    model = CNN(
-        (12, 12),
-        "multiclass",
-        3,
-        input_kind="image",
-        channels=[4],
-        kernel_size=3,
-        padding=1,
-        padding_mode=padding_mode,
-    ).double()
+    images = DataInfo((12, 12), "multiclass", 3, kind="image")
+    model = from_schema(CNNConfig, images, channels=[4], padding_mode=padding_mode).double()
     return model.blocks[0].detector
 
 
@@ -97,9 +89,8 @@ def test_layer_gradients_are_autograd_gradients_of_the_model_at_init(run_dlrun):
     cfg, _ = compose_config("model=resnet", "seed=3", "dtype=float64")
     data = build_data(cfg, "resnet", select_device("cpu"), torch.float64)
     torch.manual_seed(3)
-    model = ResNet(
-        (64,), "multiclass", 10, input_kind="image", depth=3, width=8, form="mlp"
-    ).double()
+    digits = DataInfo((64,), "multiclass", 10, image_shape=(8, 8))
+    model = from_schema(ResNetConfig, digits, depth=3, width=8, form="mlp").double()
     x, y = data.train.X[:1024], data.train.y[:1024]
     (gradient,) = torch.autograd.grad(model.loss(x, y), model.first_layer.weight)
     assert summary["metrics"]["grad/first_layer_init"] == pytest.approx(float(gradient.norm()))
@@ -110,7 +101,9 @@ def test_layer_gradients_are_autograd_gradients_of_the_model_at_init(run_dlrun):
 
 def test_layer_gradient_norms_leave_the_model_untouched():
     torch.manual_seed(0)
-    model = ResNet((5,), "multiclass", 3, depth=2, width=4, norm="batch")
+    model = from_schema(
+        ResNetConfig, DataInfo((5,), "multiclass", 3), depth=2, width=4, norm="batch"
+    )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     norms = layer_gradient_norms(model, torch.randn(16, 5), torch.randint(3, (16,)))
     assert len(norms) == 1 + 4 + 1
@@ -121,4 +114,4 @@ def test_layer_gradient_norms_leave_the_model_untouched():
 
 def test_measure_refuses_a_model_without_conv_or_hidden_layer():
     with pytest.raises(InputError):
-        measure(ResNet((5,), "multiclass", 3), None)
+        measure(from_schema(ResNetConfig, DataInfo((5,), "multiclass", 3)), None)
