@@ -9,6 +9,7 @@ from dlrun.check import TINY, data_for
 from dlrun.compose import compose_config, options
 
 MODELS = options("model")
+ON_CPU = ("device=cpu",)  # mlp_numpy computes in numpy: on a GPU machine auto would pick CUDA
 
 
 def test_every_model_option_is_tested():
@@ -17,7 +18,7 @@ def test_every_model_option_is_tested():
 
 @pytest.mark.parametrize("model", MODELS)
 def test_one_step_gives_every_parameter_a_finite_gradient(model):
-    cfg, names = compose_config(f"model={model}", *data_for(model), *TINY)
+    cfg, names = compose_config(f"model={model}", *data_for(model), *TINY, *ON_CPU)
     experiment = build(cfg, names)
     x, y = experiment.data.train.X[:8], experiment.data.train.y[:8]
     experiment.model.loss(x, y).backward()
@@ -34,7 +35,9 @@ def test_one_step_gives_every_parameter_a_finite_gradient(model):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_a_short_run_of_every_model_completes(run_dlrun, model):
-    summary, _ = run_dlrun(f"model={model}", *data_for(model), *TINY, "trainer.max_steps=3")
+    summary, _ = run_dlrun(
+        f"model={model}", *data_for(model), *TINY, *ON_CPU, "trainer.max_steps=3"
+    )
     assert summary["status"] == "completed", summary.get("metrics")
     cfg, _ = compose_config(f"model={model}")
     closed_form = cfg.model.get("readout") == "ridge"  # the ESN's readout is one solve

@@ -39,8 +39,9 @@ class DeepGLM(nn.Module):
     """A feature map φθ (the body) followed by a GLM head; GLMs have φ = identity.
 
     Subclasses take `(data: DataInfo, **options)`, build `body` and pass its output width.
-    The capabilities below are declared here once, overridden where a model differs, and read
-    by dlrun.build (data kinds, targets, second derivatives) and dlrun.loop (closed form).
+    The capabilities below are declared here once and overridden where a model differs; each is
+    read in one place: dlrun.build (data kinds and targets, second derivatives), dlrun.loop.fit
+    (closed form) and dlrun.diagnostics (recurrent).
     """
 
     # the kinds of data (dlrun.data.base.KINDS) this model can take
