@@ -58,6 +58,31 @@ class ResidualBlock(nn.Module):
         return torch.add(h, self.branch(h), alpha=self.scale)  # h + α F(h), one kernel
 
 
+def conv_stem(shape: tuple[int, ...], kind: str, width: int, kernel_size: int, global_pool: str):
+    """The conv form: (stem, make_layer, readout, features, grid dims) for rows of `kind`."""
+    grid = ToGrid(shape, kind)
+    dims = grid.dims
+
+    def make_layer(n_in: int = width) -> nn.Module:
+        return CONVS[dims - 1](n_in, width, kernel_size, padding=kernel_size // 2)
+
+    stem = nn.Sequential(grid, make_layer(grid.shape[0]))
+    if global_pool == "none":  # same padding keeps the grid: width × its cells
+        return stem, make_layer, nn.Flatten(), width * math.prod(grid.shape[1:]), dims
+    pool = GLOBAL_POOLS[global_pool][dims - 1](1)
+    return stem, make_layer, nn.Sequential(pool, nn.Flatten()), width, dims
+
+
+def mlp_stem(shape: tuple[int, ...], width: int):
+    """The MLP form: (stem, make_layer, readout, features, 0) on the flattened rows."""
+
+    def make_layer(n_in: int = width) -> nn.Module:
+        return nn.Linear(n_in, width)
+
+    stem = nn.Sequential(nn.Flatten(), make_layer(math.prod(shape)))
+    return stem, make_layer, nn.Identity(), width, 0
+
+
 class ResNet(DeepGLM):
     """stem -> `depth` residual (or plain) blocks of `width` -> g(N(h)) -> the deep-GLM head;
     the conv form's last maps are flattened (`global_pool=none`) or pooled per channel."""
@@ -79,30 +104,14 @@ class ResNet(DeepGLM):
         activation: str,
         init: str,
     ) -> None:
-        input_shape, input_kind = data.grid()
+        shape, kind = data.grid()
         if form == "auto":
-            form = "mlp" if input_kind == "tabular" else "conv"
-        if form == "conv":
-            grid = ToGrid(input_shape, input_kind)
-            dims = grid.dims
-
-            def make_layer(n_in: int = width) -> nn.Module:
-                return CONVS[dims - 1](n_in, width, kernel_size, padding=kernel_size // 2)
-
-            stem = nn.Sequential(grid, make_layer(grid.shape[0]))
-            if global_pool == "none":  # same padding keeps the grid: width × its cells
-                readout, features = nn.Flatten(), width * math.prod(grid.shape[1:])
-            else:
-                pool = GLOBAL_POOLS[global_pool][dims - 1](1)
-                readout, features = nn.Sequential(pool, nn.Flatten()), width
-        else:
-            dims = 0
-
-            def make_layer(n_in: int = width) -> nn.Module:
-                return nn.Linear(n_in, width)
-
-            stem = nn.Sequential(nn.Flatten(), make_layer(math.prod(input_shape)))
-            readout, features = nn.Identity(), width
+            form = "mlp" if kind == "tabular" else "conv"
+        stem, make_layer, readout, features, dims = (
+            conv_stem(shape, kind, width, kernel_size, global_pool)
+            if form == "conv"
+            else mlp_stem(shape, width)
+        )
         scale = 1 / math.sqrt(depth) if residual and branch_scale == "sqrt_depth" else 1.0
         blocks = [
             ResidualBlock(
