@@ -11,8 +11,9 @@ from time import perf_counter
 
 import torch
 
-from dlrun.models.mlp import MLP
-from dlrun.models.mlp_numpy import MLPNumpy
+from dlrun.build import from_schema
+from dlrun.config.model import MLPConfig, MLPNumpyConfig
+from dlrun.models.base import DataInfo
 
 
 def seconds_per_step(model, x, y, budget: float) -> float:
@@ -38,8 +39,9 @@ def main() -> None:
         (256, 256, [256, 256], 10),
     ]:
         torch.manual_seed(0)
-        ours = MLPNumpy((features,), "multiclass", classes, hidden, "relu")
-        reference = MLP((features,), "multiclass", classes, hidden, "relu")
+        data = DataInfo((features,), "multiclass", classes)
+        ours = from_schema(MLPNumpyConfig, data, hidden=hidden, activation="relu")
+        reference = from_schema(MLPConfig, data, hidden=hidden, activation="relu")
         reference.load_state_dict(ours.state_dict())
         x = torch.randn(rows, features)
         y = torch.randint(0, classes, (rows,))

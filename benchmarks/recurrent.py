@@ -19,8 +19,14 @@ import torch
 from torch import nn
 
 from dlrun.analyses.gradients_through_time import hidden_gradient_norms
-from dlrun.models.esn import ESN
-from dlrun.models.recurrent import RNN
+from dlrun.build import from_schema
+from dlrun.config.model import ESNConfig, RNNConfig
+from dlrun.models.base import DataInfo
+
+
+def sequences(length: int) -> DataInfo:
+    """Two-feature sequences of `length` steps with one regression target each."""
+    return DataInfo((length, 2), "regression", kind="sequence")
 
 
 def best_of(repeats: int, work) -> float:
@@ -39,7 +45,7 @@ def gradient_norm_cost(repeats: int, batch: int = 32, hidden: int = 64) -> None:
     base = None
     for length in (100, 200, 400, 800, 1600):
         torch.manual_seed(0)
-        model = RNN((length, 2), "regression", None, hidden_size=hidden)
+        model = from_schema(RNNConfig, sequences(length), hidden_size=hidden)
         x, y = torch.randn(batch, length, 2), torch.randn(batch)
         seconds = best_of(repeats, lambda m=model, x=x, y=y: hidden_gradient_norms(m, x, y))
         plain = best_of(repeats, lambda m=model, x=x: m.hidden_states(x)[:, -1].sum().backward())
@@ -54,8 +60,8 @@ def written_out_vs_fused(repeats: int, batch: int = 32, length: int = 100) -> No
     print(f"2. written-out rnn vs torch.nn.RNN, forward + backward (B={batch}, T={length})")
     for hidden in (32, 64, 256):
         torch.manual_seed(0)
-        model = RNN((length, 2), "regression", None, hidden_size=hidden)
-        leaky = RNN((length, 2), "regression", None, hidden_size=hidden, leak=0.5)
+        model = from_schema(RNNConfig, sequences(length), hidden_size=hidden)
+        leaky = from_schema(RNNConfig, sequences(length), hidden_size=hidden, leak=0.5)
         fused = nn.RNN(2, hidden, batch_first=True)
         x = torch.randn(batch, length, 2)
 
@@ -77,13 +83,14 @@ def written_out_vs_fused(repeats: int, batch: int = 32, length: int = 100) -> No
 def esn_ridge(repeats: int, steps: int = 10_000, size: int = 500) -> None:
     print(f"3. ESN ridge readout, {steps} steps of a {size}-unit reservoir (one sequence)")
     torch.manual_seed(0)
-    model = ESN((steps, 1), "regression", None, target_shape=(steps,), reservoir_size=size)
+    data = DataInfo((steps, 1), "regression", kind="sequence", target_shape=(steps,))
+    model = from_schema(ESNConfig, data, reservoir_size=size)
     x, y = torch.randn(1, steps, 1), torch.randn(1, steps)
     with torch.no_grad():
         run_seconds = best_of(max(1, repeats // 2), lambda: model.hidden_states(x))
     states = model.hidden_states(x).detach()
     model.states = lambda inputs: states  # time the fit alone, the states already computed
-    fit_seconds = best_of(repeats, lambda: model.fit_readout(x, y))
+    fit_seconds = best_of(repeats, lambda: model.fit_closed_form(x, y))
     print(f"   running the reservoir: {run_seconds:.3f} s;  ridge fit: {fit_seconds:.3f} s")
 
 

@@ -9,11 +9,13 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from dlrun.config import SCHEMAS
+from dlrun.config.settings import DlrunConfig
 from dlrun.config.trainer import TrainerConfig
 from dlrun.config.validate import check_config
 from dlrun.data.splits import Data, prepare
 from dlrun.errors import InputError
 from dlrun.logger import CsvLogger
+from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
 from dlrun.paths import config_dir
 
@@ -21,6 +23,17 @@ TORCH_DEFAULT_THREADS = torch.get_num_threads()
 # Work per step (parameters × rows, × steps for sequences) below which one intra-op thread
 # is faster than several: see benchmarks/threads.py and the README's Performance section.
 SMALL_STEP_WORK = 2e7
+
+
+def from_schema(schema: type, *args, **overrides):
+    """The target of a schema (a model, data source or optimizer) built from the schema's
+    defaults and `overrides`, after the schema's range rules: how tests and benchmarks make one
+    without composing a whole config. `args` go first to the constructor, untouched (a model's
+    DataInfo, an optimizer's parameters)."""
+    root = OmegaConf.create({"seq_len": DlrunConfig.seq_len})  # what ${seq_len} defaults read
+    root.node = OmegaConf.merge(OmegaConf.structured(schema), overrides)
+    OmegaConf.to_object(root.node)  # the schema's range rules
+    return instantiate(root.node, _partial_=True, _convert_="all")(*args)
 
 
 def select_device(name: str) -> torch.device:
@@ -83,48 +96,63 @@ def datasets_of_kind(kinds: tuple[str, ...]) -> list[str]:
     return names
 
 
-def check_model_fits(cfg: DictConfig, data: Data, names: dict[str, str]) -> None:
-    """Refuse a model that cannot take the dataset's kind of input, naming datasets that fit."""
-    model_class = get_class(cfg.model._target_)
-    accepts = getattr(model_class, "accepts", DeepGLM.accepts)
-    if data.kind not in accepts:
+def data_info(data: Data) -> DataInfo:
+    """What a model is told of the prepared data (the one contract, dlrun.models.base)."""
+    return DataInfo(
+        input_shape=data.input_shape,
+        task=data.task,
+        n_classes=data.n_classes,
+        kind=data.kind,
+        target_shape=tuple(data.train.y.shape[1:]),
+        image_shape=data.image_shape,
+    )
+
+
+def check_model_fits(cfg: DictConfig, info: DataInfo, names: dict[str, str]) -> None:
+    """Refuse a model that cannot take the dataset's kind of input or of target, naming
+    what fits (the capabilities its class declares, dlrun.models.head.DeepGLM)."""
+    model_class: type[DeepGLM] = get_class(cfg.model._target_)
+    accepts = model_class.accepts
+    if info.kind not in accepts:
         fitting = datasets_of_kind(accepts)
         raise InputError(
             f"model={names['model']} takes {' or '.join(accepts)} data, but "
-            f"dataset={names['dataset']} is {data.kind} data; datasets that fit: "
+            f"dataset={names['dataset']} is {info.kind} data; datasets that fit: "
             f"{', '.join(fitting)}"
+        )
+    if info.target_shape and not model_class.per_step_targets:
+        raise InputError(
+            f"model={names['model']} predicts one target per row, but this dataset has a "
+            f"target at each of {info.target_shape[0]} steps: use a recurrent model "
+            "(rnn, lstm, gru)"
         )
 
 
-def model_sizes(model_class: type, data: Data) -> dict:
-    """The data-dependent constructor arguments. Models with `sees_grid = True` (CNN, ResNet)
-    also get `input_kind`, and flattened images (digits) in their image shape."""
-    sizes = {"input_shape": data.input_shape, "task": data.task, "n_classes": data.n_classes}
-    if getattr(model_class, "reads_target_shape", False):  # recurrent: per-step targets
-        sizes["target_shape"] = tuple(data.train.y.shape[1:])
-    if getattr(model_class, "sees_grid", False):
-        if data.image_shape is not None:
-            sizes |= {"input_shape": data.image_shape, "input_kind": "image"}
-        else:
-            sizes |= {"input_kind": data.kind}
-    return sizes
-
-
 def build_model(cfg: DictConfig, data: Data, device: torch.device, dtype: torch.dtype) -> DeepGLM:
-    model = _instantiate(cfg.model, **model_sizes(get_class(cfg.model._target_), data))
+    """`Model(data=DataInfo, **cfg.model)`: the one place a model is built for its data."""
+    # partial, then the call: instantiate would turn the DataInfo into a dict
+    make = _instantiate(cfg.model, _partial_=True)
+    try:
+        model = make(data=data_info(data))
+    except ValueError as error:  # what only the data tells: a kernel wider than the input
+        raise InputError(str(error)) from None
     return model.to(device=device, dtype=dtype)
+
+
+def check_second_derivatives(model: DeepGLM, needed_by: str, instead: str = "") -> None:
+    """Refuse `needed_by` (an optimizer or analysis) for a model without second derivatives."""
+    if not model.second_derivatives:
+        raise InputError(
+            f"{needed_by} needs second derivatives, which the numpy backprop does not "
+            f"compute: use model=mlp (the same network in torch){instead}"
+        )
 
 
 def build_optimizer(cfg: DictConfig, model: DeepGLM) -> torch.optim.Optimizer:
     optimizer_class = get_class(cfg.optimizer._target_)
-    if getattr(optimizer_class, "needs_second_derivatives", False) and getattr(
-        model, "first_derivatives_only", False
-    ):
-        raise InputError(
-            f"optimizer={optimizer_class.__name__.lower()} needs second derivatives, which the "
-            "numpy backprop does not compute: use model=mlp (the same network in torch) or "
-            "optimizer=sgd|adam|line_search"
-        )
+    if getattr(optimizer_class, "needs_second_derivatives", False):  # torch's lack the flag
+        name = optimizer_class.__name__.lower()
+        check_second_derivatives(model, f"optimizer={name}", " or optimizer=sgd|adam|line_search")
     make = _instantiate(cfg.optimizer)
     try:
         return make(model.parameters())
@@ -175,7 +203,7 @@ def build(cfg: DictConfig, names: dict[str, str]) -> Experiment:
     device, dtype = select_device(cfg.device), select_dtype(cfg.dtype)
     trainer = OmegaConf.to_object(cfg.trainer)
     data = build_data(cfg, names["model"], device, dtype)
-    check_model_fits(cfg, data, names)
+    check_model_fits(cfg, data_info(data), names)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, data, device, dtype)
     optimizer = build_optimizer(cfg, model)

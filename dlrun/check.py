@@ -32,7 +32,7 @@ def data_for(model: str) -> list[str]:
     family = cfg.model.get("family")
     if family is not None:
         return [f"dataset=synthetic_{family}", "dataset.n_samples=40"]
-    accepts = getattr(get_class(cfg.model._target_), "accepts", ("tabular",))
+    accepts = get_class(cfg.model._target_).accepts
     if names["dataset"] in datasets_of_kind(accepts):
         return []  # the model's own default data (e.g. the adding problem for sequence models)
     fitting = [name for name in datasets_of_kind(accepts) if name not in USER_FILES]

@@ -186,8 +186,12 @@ def fit(
 
     A non-finite loss or gradient ends the run with status 'diverged': a result, not an error.
     `record` (dlrun.record.RunRecord) keeps the metrics; `console` shows progress.
-    train_time_s counts the training epochs, not evaluations or file writes.
+    train_time_s counts the training epochs, not evaluations or file writes. A model whose
+    training is one solve (`closed_form`, the ESN's ridge readout) is fitted by its own
+    `fit_closed_form` instead: epoch 0, no steps (a resumed run solves again: it is deterministic).
     """
+    if model.closed_form:
+        return solve(model, data, optimizer, trainer, record, console)
     batches = Batches(data.train, trainer.batch_size, trainer.shuffle, generator)
     step = TrainStep(model, optimizer, trainer.clip_grad_norm)
     steps, train_time, status, metrics = 0, 0.0, "completed", {}
@@ -237,21 +241,17 @@ def fit(
     return FitResult(status, epoch, steps, train_time, metrics)
 
 
-def fit_closed_form(
+def solve(
     model: DeepGLM,
     data: Data,
     optimizer: torch.optim.Optimizer,
     trainer: TrainerConfig,
-    generator: torch.Generator,
     record,
     console,
-    start=None,
 ) -> FitResult:
-    """Fit a model whose training is one solve (`model.fit_readout`, e.g. the ESN's ridge
-    readout) instead of optimizer steps; the same arguments and result as `fit` (a resumed
-    run solves again: the solve is deterministic)."""
+    """Fit in the model's one solve on the training split; evaluate and record it as epoch 0."""
     started = perf_counter()
-    model.fit_readout(data.train.X, data.train.y)
+    model.fit_closed_form(data.train.X, data.train.y)
     train_time = perf_counter() - started
     metrics = evaluate(model, data.splits)
     status = "completed" if is_finite(metrics) else "diverged"

@@ -12,7 +12,7 @@ from dlrun import analyses
 from dlrun.build import Experiment, build, build_logger
 from dlrun.console import RunConsole, print_table, result_table
 from dlrun.errors import InputError
-from dlrun.loop import FitResult, fit, fit_closed_form
+from dlrun.loop import FitResult, fit
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
 from dlrun.sweeps.resume import Start, resume_training
@@ -98,9 +98,8 @@ def train(
     experiment: Experiment, record: RunRecord, console: RunConsole, start: Start | None
 ) -> FitResult:
     """Fit the model (from `start` when resuming); the logger is closed whatever happens."""
-    fit_model = fit_closed_form if getattr(experiment.model, "closed_form", False) else fit
     try:
-        return fit_model(
+        return fit(
             experiment.model,
             experiment.data,
             experiment.optimizer,

@@ -6,32 +6,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
 from dlrun.config import register_schemas
-from dlrun.config.settings import DlrunConfig
 from dlrun.console import RunConsole
 from dlrun.run import run
 from dlrun.sweeps.compose import compose_config
 
 register_schemas()
 torch.set_num_threads(1)
-
-
-def from_schema(schema: type, *args, **overrides):
-    """The target of a schema (model, source, optimizer) built from the schema's defaults
-    (seq_len: the top level's) and `overrides`, checked by the schema's rules, built as dlrun
-    builds it: how tests make one without composing a whole config."""
-    from hydra.errors import InstantiationException
-
-    root = OmegaConf.create({"seq_len": DlrunConfig.seq_len})  # what ${seq_len} reads
-    root.node = OmegaConf.merge(OmegaConf.structured(schema), overrides)
-    OmegaConf.to_object(root.node)  # the schema's range rules
-    try:
-        return instantiate(root.node, *args, _partial_=False, _convert_="all")
-    except InstantiationException as error:  # the constructor's own error, as a caller sees it
-        raise error.__cause__ from None
 
 
 def run_config(run_dir: Path, *overrides: str) -> dict:

@@ -4,10 +4,12 @@ small shifts, the grid follows the data's shape, and every data kind trains."""
 import numpy as np
 import pytest
 import torch
-from conftest import from_schema
 
+from dlrun.build import from_schema
 from dlrun.config.dataset import NpzConfig, ShapesConfig, WaveformsConfig
-from dlrun.models.cnn import CNN, ToGrid, conv_output
+from dlrun.config.model import CNNConfig
+from dlrun.models.base import DataInfo
+from dlrun.models.cnn import ToGrid, conv_output
 
 
 def cross_correlation_2d(image, kernel, bias, stride, padding):
@@ -41,7 +43,8 @@ def cross_correlation_1d(signal, kernel, bias, stride, padding):
 
 
 def cnn(input_shape, input_kind="image", **options):
-    return CNN(input_shape, "multiclass", 3, input_kind=input_kind, **options).double()
+    data = DataInfo(input_shape, "multiclass", 3, kind=input_kind)
+    return from_schema(CNNConfig, data, **options).double()
 
 
 @pytest.mark.parametrize(
@@ -171,9 +174,9 @@ def test_padding_wider_than_the_input_is_refused_for_modes_that_copy_the_input(m
     """torch's rule: reflect padding < the input's size, circular <= it, zeros anything."""
 
     def build(padding):
-        return CNN((8, 8), "multiclass", 3, channels=[2], padding=padding, padding_mode=mode)
+        return cnn((8, 8), channels=[2], padding=padding, padding_mode=mode)
 
-    assert build(widest)(torch.randn(2, 64)).shape == (2, 3)  # the widest allowed runs
+    assert build(widest)(torch.randn(2, 8, 8).double()).shape == (2, 3)  # the widest allowed runs
     if mode != "zeros":
         with pytest.raises(ValueError, match=f"padding {widest + 1} .*padding_mode={mode}"):
             build(widest + 1)

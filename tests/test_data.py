@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import from_schema, run_dirs
+from conftest import run_dirs
 
+from dlrun.build import from_schema
 from dlrun.config.dataset import BundledConfig, CsvConfig, NpzConfig
 from dlrun.data.splits import infer_task, prepare
 from dlrun.errors import InputError

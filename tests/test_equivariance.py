@@ -6,23 +6,16 @@ import pytest
 import torch
 
 from dlrun.analyses.equivariance import conv_rows, measure
+from dlrun.build import from_schema
+from dlrun.config.model import CNNConfig, ResNetConfig
 from dlrun.errors import InputError
-from dlrun.models.cnn import CNN
-from dlrun.models.resnet import ResNet
+from dlrun.models.base import DataInfo
 
 
 def detector_of(padding_mode: str):
     torch.manual_seed(0)
-    model = CNN(
-        (12, 12),
-        "multiclass",
-        3,
-        input_kind="image",
-        channels=[4],
-        kernel_size=3,
-        padding=1,
-        padding_mode=padding_mode,
-    ).double()
+    images = DataInfo((12, 12), "multiclass", 3, kind="image")
+    model = from_schema(CNNConfig, images, channels=[4], padding_mode=padding_mode).double()
     return model.blocks[0].detector
 
 
@@ -76,4 +69,4 @@ def test_equivariance_analysis_of_cnn_and_mlp_runs(run_dlrun):
 
 def test_measure_refuses_a_model_without_conv_or_hidden_layer():
     with pytest.raises(InputError):
-        measure(ResNet((5,), "multiclass", 3), None)
+        measure(from_schema(ResNetConfig, DataInfo((5,), "multiclass", 3)), None)

@@ -8,7 +8,10 @@ import pytest
 import torch
 
 from dlrun.analyses.gradients_through_time import decay_rate, hidden_gradient_norms, spectrum
-from dlrun.models.recurrent import LSTM, RNN
+from dlrun.build import from_schema
+from dlrun.config.model import LSTMConfig, RNNConfig
+from dlrun.models.base import DataInfo
+from dlrun.models.recurrent import RNN
 
 B, T, F, H = 4, 9, 3, 6
 
@@ -34,14 +37,15 @@ def brute_force_rnn(model: RNN, x: torch.Tensor, y: torch.Tensor) -> torch.Tenso
 @pytest.mark.parametrize("options", [{}, {"leak": 0.5}, {"skip": 3}])
 def test_one_backward_pass_equals_one_backward_per_step_rnn(options):
     torch.manual_seed(0)
-    model = RNN((T, F), "regression", None, hidden_size=H, init="gaussian", **options).double()
+    data = DataInfo((T, F), "regression", kind="sequence")
+    model = from_schema(RNNConfig, data, hidden_size=H, init="gaussian", **options).double()
     x, y = torch.randn(B, T, F, dtype=torch.float64), torch.randn(B, dtype=torch.float64)
     torch.testing.assert_close(hidden_gradient_norms(model, x, y), brute_force_rnn(model, x, y))
 
 
 def test_one_backward_pass_equals_one_backward_per_step_lstm():
     torch.manual_seed(0)
-    model = LSTM((T, F), "regression", None, hidden_size=H).double()
+    model = from_schema(LSTMConfig, DataInfo((T, F), "regression"), hidden_size=H).double()
     x, y = torch.randn(B, T, F, dtype=torch.float64), torch.randn(B, dtype=torch.float64)
     expected = []
     for t in range(T):
@@ -64,10 +68,9 @@ def test_linear_rnn_with_scaled_orthogonal_w_follows_rho_to_the_power(rho):
     """h_T = W^(T−t) h_t + …, W = ρQ: ‖∂L/∂h_t‖ = ‖∂L/∂h_T‖ ρ^(T−t) exactly."""
     length = 60
     torch.manual_seed(1)
-    model = RNN(
-        (length, F),
-        "regression",
-        None,
+    model = from_schema(
+        RNNConfig,
+        DataInfo((length, F), "regression", kind="sequence"),
         hidden_size=H,
         activation="linear",
         init="orthogonal",
@@ -88,8 +91,9 @@ def test_tanh_rnn_gradients_vanish_below_radius_one_and_grow_above_in_the_linear
     rates = {}
     for rho in (0.7, 1.3):
         torch.manual_seed(2)
-        model = RNN(
-            (length, F), "regression", None, hidden_size=16, init="orthogonal", spectral_radius=rho
+        data = DataInfo((length, F), "regression", kind="sequence")
+        model = from_schema(
+            RNNConfig, data, hidden_size=16, init="orthogonal", spectral_radius=rho
         ).double()
         # tiny inputs keep tanh in its linear regime: tanh'(a) ≈ 1
         x = 1e-8 * torch.randn(B, length, F, dtype=torch.float64)

@@ -13,9 +13,10 @@ from dlrun.analyses.hessian import (
     hessian_vector_product,
     lanczos_extremes,
 )
+from dlrun.build import from_schema
+from dlrun.config.model import GLMConfig, MLPConfig
 from dlrun.hessian import flat_hessian
-from dlrun.models.glm import GLM
-from dlrun.models.mlp import MLP
+from dlrun.models.base import DataInfo
 
 GLM_DATA = {
     "linear": "synthetic_regression",
@@ -59,7 +60,7 @@ def gradient_differences(model, x, y, step=1e-5) -> torch.Tensor:
 @pytest.mark.parametrize("task", ["regression", "binary", "count", "multiclass"])
 def test_glm_hessian_matches_finite_differences(task):
     torch.manual_seed(0)
-    model = GLM((3,), task, 3, task).double()
+    model = from_schema(GLMConfig, DataInfo((3,), task, 3), family=task).double()
     x, y = batch(task)
     H = exact_hessian(model, x, y)
     assert torch.allclose(H, H.T, atol=1e-12)
@@ -84,7 +85,8 @@ def test_flat_hessian_of_a_quadratic_with_a_parameter_the_loss_skips():
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 def test_mlp_hessian_matches_finite_differences(activation):
     torch.manual_seed(1)
-    model = MLP((3,), "multiclass", 3, [4], activation).double()
+    data = DataInfo((3,), "multiclass", 3)
+    model = from_schema(MLPConfig, data, hidden=[4], activation=activation).double()
     x, y = batch("multiclass")
     H = exact_hessian(model, x, y)
     assert torch.allclose(H, gradient_differences(model, x, y), rtol=1e-5, atol=1e-8)
@@ -93,7 +95,7 @@ def test_mlp_hessian_matches_finite_differences(activation):
 def test_linear_regression_hessian_is_the_closed_form():
     """Mean (η − y)² has Hessian (2/m) X̃ᵀX̃ with X̃ = [X 1], whatever the weights."""
     torch.manual_seed(0)
-    model = GLM((3,), "regression", None, "regression").double()
+    model = from_schema(GLMConfig, DataInfo((3,), "regression"), family="regression").double()
     x, y = batch("regression")
     design = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
     assert torch.allclose(exact_hessian(model, x, y), 2 / len(x) * design.T @ design, atol=1e-12)
@@ -101,7 +103,7 @@ def test_linear_regression_hessian_is_the_closed_form():
 
 def test_hessian_vector_product_equals_the_matrix():
     torch.manual_seed(2)
-    model = MLP((3,), "binary", None, [5], "tanh").double()
+    model = from_schema(MLPConfig, DataInfo((3,), "binary"), hidden=[5], activation="tanh").double()
     x, y = batch("binary")
     H = exact_hessian(model, x, y)
     product, n = hessian_vector_product(model, x, y)
@@ -111,7 +113,8 @@ def test_hessian_vector_product_equals_the_matrix():
 
 def test_lanczos_finds_the_extreme_eigenvalues():
     torch.manual_seed(3)
-    model = MLP((4,), "multiclass", 3, [8], "tanh").double()  # 67 parameters
+    data = DataInfo((4,), "multiclass", 3)
+    model = from_schema(MLPConfig, data, hidden=[8], activation="tanh").double()  # 67 parameters
     x, y = batch("multiclass", features=4)
     eigenvalues = torch.linalg.eigvalsh(exact_hessian(model, x, y))
     product, n = hessian_vector_product(model, x, y)
@@ -125,7 +128,10 @@ def test_lanczos_finds_the_extreme_eigenvalues():
 
 def test_extreme_eigenvalues_switches_to_lanczos_above_the_limit():
     torch.manual_seed(4)
-    model = MLP((4,), "regression", None, [6], "sigmoid")  # float32 in, float64 inside
+    data = DataInfo((4,), "regression")
+    model = from_schema(
+        MLPConfig, data, hidden=[6], activation="sigmoid"
+    )  # float32 in, float64 inside
     x, y = batch("regression", features=4)
     exact = extreme_eigenvalues(model, x.float(), y.float(), 10_000, 30, seed=0)
     estimate = extreme_eigenvalues(model, x.float(), y.float(), 0, 37, seed=0)

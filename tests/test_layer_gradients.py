@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from dlrun.analyses.layer_gradients import layer_gradient_norms
-from dlrun.models.resnet import ResNet
+from dlrun.build import from_schema
+from dlrun.config.model import ResNetConfig
+from dlrun.models.base import DataInfo
 
 
 def test_layer_gradients_are_autograd_gradients_of_the_model_at_init(run_dlrun):
@@ -30,9 +32,8 @@ def test_layer_gradients_are_autograd_gradients_of_the_model_at_init(run_dlrun):
     cfg, _ = compose_config("model=resnet", "seed=3", "dtype=float64")
     data = build_data(cfg, "resnet", select_device("cpu"), torch.float64)
     torch.manual_seed(3)
-    model = ResNet(
-        (64,), "multiclass", 10, input_kind="image", depth=3, width=8, form="mlp"
-    ).double()
+    digits = DataInfo((64,), "multiclass", 10, image_shape=(8, 8))
+    model = from_schema(ResNetConfig, digits, depth=3, width=8, form="mlp").double()
     x, y = data.train.X[:1024], data.train.y[:1024]
     (gradient,) = torch.autograd.grad(model.loss(x, y), model.first_layer.weight)
     assert summary["metrics"]["grad/first_layer_init"] == pytest.approx(float(gradient.norm()))
@@ -48,7 +49,9 @@ def test_layer_gradients_are_autograd_gradients_of_the_model_at_init(run_dlrun):
 
 def test_layer_gradient_norms_leave_the_model_untouched():
     torch.manual_seed(0)
-    model = ResNet((5,), "multiclass", 3, depth=2, width=4, norm="batch")
+    model = from_schema(
+        ResNetConfig, DataInfo((5,), "multiclass", 3), depth=2, width=4, norm="batch"
+    )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     norms = layer_gradient_norms(model, torch.randn(16, 5), torch.randint(3, (16,)))
     assert len(norms) == 1 + 4 + 1

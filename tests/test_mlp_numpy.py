@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from dlrun.analyses.backprop_check import ACTIVATIONS, TASKS
+from dlrun.build import from_schema
+from dlrun.config.model import MLPConfig, MLPNumpyConfig
 from dlrun.errors import InputError
-from dlrun.models.mlp import MLP
-from dlrun.models.mlp_numpy import MLPNumpy
+from dlrun.models.base import DataInfo
 
 
 def relative(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -19,8 +20,10 @@ def relative(a: torch.Tensor, b: torch.Tensor) -> float:
 def twins(task: str, activation: str, hidden=(6, 5), n_features=4, n_classes=3, seed=0):
     """An MLPNumpy and a torch MLP with the same float64 weights, and a batch of data."""
     torch.manual_seed(seed)
-    ours = MLPNumpy((n_features,), task, n_classes, list(hidden), activation).double()
-    reference = MLP((n_features,), task, n_classes, list(hidden), activation).double()
+    data = DataInfo((n_features,), task, n_classes if task == "multiclass" else None)
+    options = {"hidden": list(hidden), "activation": activation}
+    ours = from_schema(MLPNumpyConfig, data, **options).double()
+    reference = from_schema(MLPConfig, data, **options).double()
     reference.load_state_dict(ours.state_dict())
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(23, n_features, generator=generator, dtype=torch.float64)
@@ -108,6 +111,6 @@ def test_hidden_empty_is_a_glm_in_numpy(run_dlrun):
 
 
 def test_non_cpu_device_is_refused():
-    model = MLPNumpy((3,), "regression", None, [2])
+    model = from_schema(MLPNumpyConfig, DataInfo((3,), "regression"), hidden=[2])
     with pytest.raises(InputError, match="device=cpu"):
         model.to("meta")

@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from dlrun.build import build
+from dlrun.build import build, from_schema
 from dlrun.config.optimizer import NewtonConfig
 from dlrun.errors import InputError
 from dlrun.loop import TrainStep
 from dlrun.sweeps.compose import compose_config
-from tests.conftest import from_schema
 
 GLM_DATA = {
     "linear": "synthetic_regression",

@@ -3,9 +3,10 @@
 import pytest
 import torch
 
+from dlrun.build import from_schema
+from dlrun.config.model import GLMConfig
 from dlrun.config.optimizer import LineSearchConfig
-from dlrun.models.glm import GLM
-from tests.conftest import from_schema
+from dlrun.models.base import DataInfo
 
 
 def logistic_problem(seed: int = 0):
@@ -16,7 +17,7 @@ def logistic_problem(seed: int = 0):
         < torch.sigmoid(X @ torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64))
     ).double()
     torch.manual_seed(seed)
-    model = GLM((4,), "binary", None, family="binary").double()
+    model = from_schema(GLMConfig, DataInfo((4,), "binary"), family="binary").double()
     return model, X, y
 
 

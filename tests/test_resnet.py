@@ -7,11 +7,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlrun.models.resnet import ResNet
+from dlrun.build import from_schema
+from dlrun.config.model import ResNetConfig
+from dlrun.models.base import DataInfo
 
 
 def resnet(input_shape=(12,), input_kind="tabular", **options):
-    return ResNet(input_shape, "multiclass", 3, input_kind=input_kind, **options).double()
+    data = DataInfo(input_shape, "multiclass", 3, kind=input_kind)
+    return from_schema(ResNetConfig, data, **options).double()
 
 
 @pytest.mark.parametrize(

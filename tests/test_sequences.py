@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import from_schema
 
+from dlrun.build import from_schema
 from dlrun.config import dataset
 from dlrun.data import sequences
 from dlrun.errors import InputError

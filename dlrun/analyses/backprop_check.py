@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 
 from dlrun.build import Experiment
 from dlrun.data.synthetic import draw_glm
+from dlrun.models.base import DataInfo
 from dlrun.models.mlp import MLP
 from dlrun.models.mlp_numpy import NumpyMLP, targets
 from dlrun.record import RunRecord
@@ -90,7 +91,8 @@ def check_case(
     """One activation × head: rows of relative errors per layer and parameter."""
     X, y, _ = draw_glm(task, n_examples, n_features, n_classes, noise=0.1, seed=seed)
     torch.manual_seed(seed)
-    reference = MLP((n_features,), task, n_classes, list(hidden), activation).double()
+    data = DataInfo((n_features,), task, n_classes)
+    reference = MLP(data, hidden=list(hidden), activation=activation, init="default").double()
     layers, autograd = autograd_gradients(reference, X, y)
     weights = [layer.weight.detach().numpy().copy() for layer in layers]
     biases = [layer.bias.detach().numpy().copy()[:, None] for layer in layers]

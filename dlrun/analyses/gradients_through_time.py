@@ -16,7 +16,6 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from dlrun.build import Experiment
-from dlrun.models.recurrent import RecurrentGLM
 from dlrun.record import RunRecord
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import
@@ -128,7 +127,7 @@ def plot_norms(table: pd.DataFrame) -> "Figure":
 
 def refusal(experiment: Experiment) -> str | None:
     """Why this model has no hidden states to differentiate by (so no run gets them), or None."""
-    if isinstance(experiment.model, RecurrentGLM):
+    if experiment.model.recurrent:
         return None
     return "gradients through time need a recurrent model (model=rnn|lstm|gru|esn)"
 

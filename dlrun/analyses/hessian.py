@@ -123,7 +123,7 @@ def hessian_summary(
 
 def refusal(experiment) -> str | None:
     """Why this model has no Hessian to analyse, or None."""
-    if getattr(experiment.model, "first_derivatives_only", False):
+    if not experiment.model.second_derivatives:
         return (
             "analyze.hessian=true needs second derivatives, which the numpy backprop does not "
             "compute: use model=mlp (the same network in torch)"

@@ -1,4 +1,10 @@
-"""Schemas of the model group (conf/model/): every model option's defaults and range rules."""
+"""Schemas of the model group (conf/model/): every model option's defaults and range rules.
+
+Each key's default is stated here once and each range rule once, in `__post_init__`; the
+comment on a field says what it means and lists its allowed values. A schema's keys are its
+model's constructor arguments (`Model(data, **keys)`, dlrun.models.base), which restate
+neither; a conf/model/*.yaml option states only what differs from its schema.
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,14 +22,19 @@ class ModelConfig:
 @dataclass
 class GLMConfig(ModelConfig):
     _target_: str = "dlrun.models.glm.GLM"
+    # the target the GLM fits: regression (linear: identity, squared loss) | binary (logistic:
+    # sigmoid, cross-entropy) | count (poisson: exp, Poisson NLL) | multiclass (softmax)
     family: Task = MISSING
 
 
 @dataclass
 class MLPConfig(ModelConfig):
     _target_: str = "dlrun.models.mlp.MLP"
+    # the widths of the hidden layers; depth = len(hidden)
     hidden: list[int] = field(default_factory=lambda: [64])
+    # sigmoid | tanh | relu
     activation: Activation = Activation.relu
+    # default (PyTorch's) | xavier | kaiming | orthogonal
     init: Init = Init.default
 
     def __post_init__(self) -> None:
@@ -44,28 +55,45 @@ class MLPNumpyConfig(MLPConfig):
 @dataclass
 class CNNConfig(ModelConfig):
     _target_: str = "dlrun.models.cnn.CNN"
+    # output channels of each conv layer; depth = len(channels)
     channels: list[int] = field(default_factory=lambda: [16, 32])
-    # an integer for every layer, or a list with one per layer of channels
+    # kernel_size, stride, padding: one integer for every layer, or a list with one per layer
     kernel_size: Any = 3
     stride: Any = 1
     padding: Any = 1
+    # zeros | circular | reflect | replicate
     padding_mode: str = "zeros"
+    # max | avg | none, after every conv layer, over pool_size × pool_size windows
     pool: str = "max"
     pool_size: int = 2
+    # none (flatten the last maps into the head) | max | avg (one value per channel)
     global_pool: str = "none"
+    # sigmoid | tanh | relu
     activation: Activation = Activation.relu
 
     def __post_init__(self) -> None:
-        require(len(self.channels) > 0, "channels", list(self.channels), "a non-empty list")
-        for key in ("kernel_size", "stride", "padding"):
+        require(
+            len(self.channels) > 0 and all(width >= 1 for width in self.channels),
+            "channels",
+            list(self.channels),
+            "a non-empty list of integers >= 1",
+        )
+        for key, low in (("kernel_size", 1), ("stride", 1), ("padding", 0)):
             value = getattr(self, key)
             values = [value] if isinstance(value, int) else list(value)
             require(
-                all(isinstance(v, int) for v in values) and len(values) in (1, len(self.channels)),
+                all(isinstance(v, int) and v >= low for v in values)
+                and len(values) in (1, len(self.channels)),
                 key,
                 value,
-                "an integer, or a list of one integer per layer of channels",
+                f"an integer >= {low}, or a list of one such integer per layer of channels",
             )
+        require(
+            self.padding_mode in ("zeros", "circular", "reflect", "replicate"),
+            "padding_mode",
+            self.padding_mode,
+            "zeros|circular|reflect|replicate",
+        )
         require(self.pool in ("max", "avg", "none"), "pool", self.pool, "max|avg|none")
         require(
             self.global_pool in ("max", "avg", "none"),
@@ -79,15 +107,26 @@ class CNNConfig(ModelConfig):
 @dataclass
 class ResNetConfig(ModelConfig):
     _target_: str = "dlrun.models.resnet.ResNet"
+    # the number of residual blocks, each h + α·W₂ g(N(W₁ g(N(h))))
     depth: int = 8
+    # the constant width: features (mlp form) or channels (conv form) of every block
     width: int = 64
+    # false: the plain network of equal depth, width and parameter count (no shortcut)
     residual: bool = True
+    # auto (mlp for tabular rows, conv for images, signals and sequences) | mlp | conv
     form: str = "auto"
+    # none | batch | layer
     norm: str = "none"
+    # residual branch scaling α: zero (W₂ starts at 0: each block the identity) |
+    # sqrt_depth (1/√depth) | none
     branch_scale: str = "zero"
+    # conv form: odd kernel size, padded to keep the grid's size
     kernel_size: int = 3
+    # conv form: none (flatten the last maps into the head) | avg | max (one value per channel)
     global_pool: str = "none"
+    # sigmoid | tanh | relu
     activation: Activation = Activation.relu
+    # default (PyTorch's) | xavier | kaiming | orthogonal
     init: Init = Init.kaiming
 
     def __post_init__(self) -> None:
@@ -118,16 +157,21 @@ class ResNetConfig(ModelConfig):
 @dataclass
 class RNNConfig(ModelConfig):
     _target_: str = "dlrun.models.recurrent.RNN"
+    # the width H of the hidden state h
     hidden_size: int = 64
     # tanh | relu | linear
     activation: str = "tanh"
-    # gaussian | orthogonal | identity, scaled to spectral_radius
+    # W at initialisation: gaussian | orthogonal | identity (IRNN with activation=relu),
+    # scaled to spectral_radius
     init: str = "orthogonal"
     spectral_radius: float = 1.0
+    # leaky units h = α h(t-1) + (1 − α) h̃ with α = leak (0: none); learn_leak learns α per unit
     leak: float = 0.0
     learn_leak: bool = False
+    # skip=k adds W_k h(t-k) (null: none); remove_one_step=true keeps only the k-step connection
     skip: int | None = None
     remove_one_step: bool = False
+    # weight λ of Pascanu et al.'s (2013) gradient-norm regulariser Ω (0: off)
     grad_reg: float = 0.0
 
     def __post_init__(self) -> None:
@@ -159,7 +203,9 @@ class RNNConfig(ModelConfig):
 @dataclass
 class GatedConfig(ModelConfig):
     _target_: str = "dlrun.models.recurrent.GRU"
+    # the width H of each layer's hidden state
     hidden_size: int = 64
+    # stacked layers; the head reads the top one
     num_layers: int = 1
 
     def __post_init__(self) -> None:
@@ -170,19 +216,26 @@ class GatedConfig(ModelConfig):
 @dataclass
 class LSTMConfig(GatedConfig):
     _target_: str = "dlrun.models.recurrent.LSTM"
+    # the forget gate's bias at initialisation (1: remember by default, Gers et al. 2000)
     forget_bias: float = 1.0
 
 
 @dataclass
 class ESNConfig(ModelConfig):
     _target_: str = "dlrun.models.esn.ESN"
+    # the number of units of the fixed random reservoir
     reservoir_size: int = 200
+    # the spectral radius ρ of the reservoir matrix W
     spectral_radius: float = 0.9
+    # inputs U and bias b uniform in [-s, s]
     input_scaling: float = 1.0
+    # fraction of zeros in W
     sparsity: float = 0.9
+    # a in h = (1 − a) h(t-1) + a tanh(...); 1: no leak
     leak_rate: float = 1.0
-    # ridge (closed form) | sgd (the configured optimizer)
+    # ridge: closed-form ridge regression, no SGD | sgd: train the readout with the optimizer
     readout: str = "ridge"
+    # readout=ridge: the penalty λ (the solve adds λ·rows·I to the Gram matrix)
     ridge: float = 1e-6
 
     def __post_init__(self) -> None:

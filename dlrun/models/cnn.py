@@ -11,6 +11,7 @@ from math import prod
 import torch
 from torch import Tensor, nn
 
+from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
 from dlrun.models.mlp import ACTIVATIONS
 
@@ -21,7 +22,6 @@ GLOBAL_POOLS = {
     "avg": (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d),
 }
 CONVS = (nn.Conv1d, nn.Conv2d)
-PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
 # padding modes that copy the input: reflect needs padding < size, circular padding <= size
 WRAPPING_PADS = {"reflect": 1, "circular": 0}
 
@@ -31,8 +31,6 @@ class ToGrid(nn.Module):
 
     def __init__(self, input_shape: tuple[int, ...], input_kind: str) -> None:
         super().__init__()
-        if input_kind not in INPUT_KINDS:
-            raise ValueError(f"input_kind={input_kind!r} is not allowed: {'|'.join(INPUT_KINDS)}")
         self.input_kind = input_kind
         shape = tuple(int(n) for n in input_shape)
         if input_kind == "image" and len(shape) in (2, 3):
@@ -54,25 +52,10 @@ class ToGrid(nn.Module):
         return x.reshape(len(x), *self.shape)  # digits' (N, 64) -> (N, 1, 8, 8)
 
 
-def check_one_target_per_row(model: str, target_shape: tuple[int, ...]) -> None:
-    """Grid models predict one target per row; per-step targets need a recurrent model."""
-    if len(target_shape) > 0:
-        raise ValueError(
-            f"model={model} predicts one target per row, but this dataset has a target at each "
-            f"of {target_shape[0]} steps: use a recurrent model (rnn, lstm, gru)"
-        )
-
-
-def per_layer(name: str, value, n_layers: int, low: int) -> list[int]:
-    """An int for every layer, or a list of one int per layer."""
+def per_layer(value: int | list[int], n_layers: int) -> list[int]:
+    """An int for every layer, or a list of one int per layer (dlrun.config.model.CNNConfig)."""
     values = [value] if isinstance(value, int) else list(value)
-    values = values * n_layers if len(values) == 1 else values
-    if len(values) != n_layers or not all(isinstance(v, int) and v >= low for v in values):
-        raise ValueError(
-            f"{name}={value!r} is not allowed: an integer >= {low}, or a list of {n_layers} "
-            f"(one per layer of channels)"
-        )
-    return values
+    return values * n_layers if len(values) == 1 else values
 
 
 def conv_output(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -94,79 +77,70 @@ class ConvBlock(nn.Module):
         return self.pool(self.detector(x))
 
 
+def conv_blocks(
+    grid: ToGrid, layers, padding_mode: str, pool: str, pool_size: int, activation: str
+) -> tuple[list[ConvBlock], int, list[int]]:
+    """The blocks for (channels, kernel, stride, padding) of each layer, the last one's width
+    and its output's size; refuses a layer too wide for what reaches it (the data's check)."""
+    d = grid.dims - 1  # index into the (1-D, 2-D) class pairs
+    width, size = grid.shape[0], list(grid.shape[1:])
+    blocks = []
+    for i, (out, k, s, p) in enumerate(layers):
+        if padding_mode in WRAPPING_PADS and p > min(size) - WRAPPING_PADS[padding_mode]:
+            raise ValueError(
+                f"padding {p} at layer {i + 1} is too wide for its input "
+                f"{'×'.join(map(str, size))} with padding_mode={padding_mode}: at most "
+                f"{min(size) - WRAPPING_PADS[padding_mode]} (the padding copies the input)"
+            )
+        size = [conv_output(m, k, s, p) for m in size]
+        pooling = nn.Identity()
+        if pool != "none" and pool_size > 1:
+            pooling = POOLS[pool][d](pool_size)
+            size = [m // pool_size for m in size]
+        if min(size) < 1:
+            raise ValueError(
+                f"the input {'×'.join(map(str, grid.shape[1:]))} shrinks to nothing after "
+                f"layer {i + 1} (kernel_size {k}, stride {s}, padding {p}, pool_size "
+                f"{pool_size}): use fewer layers, smaller kernels/strides/pools or padding"
+            )
+        conv = CONVS[d](width, out, k, stride=s, padding=p, padding_mode=padding_mode)
+        blocks.append(ConvBlock(conv, ACTIVATIONS[activation](), pooling))
+        width = out
+    return blocks, width, size
+
+
 class CNN(DeepGLM):
     """Convolution blocks with per-layer channels, kernel size, stride and padding; pooling
     max|avg|none after each; the last maps flattened (or globally pooled) into the head."""
 
     accepts = INPUT_KINDS
-    sees_grid = True  # dlrun.build passes input_kind and digits' image shape
-    reads_target_shape = True  # and target_shape, to refuse per-step targets
 
     def __init__(
         self,
-        input_shape: tuple[int, ...],
-        task: str,
-        n_classes: int | None,
-        input_kind: str = "image",
-        target_shape: tuple[int, ...] = (),
-        channels: list[int] = (16, 32),
-        kernel_size: int | list[int] = 3,
-        stride: int | list[int] = 1,
-        padding: int | list[int] = 1,
-        padding_mode: str = "zeros",
-        pool: str = "max",
-        pool_size: int = 2,
-        global_pool: str = "none",
-        activation: str = "relu",
+        data: DataInfo,
+        *,
+        channels: list[int],
+        kernel_size: int | list[int],
+        stride: int | list[int],
+        padding: int | list[int],
+        padding_mode: str,
+        pool: str,
+        pool_size: int,
+        global_pool: str,
+        activation: str,
     ) -> None:
-        check_one_target_per_row("cnn", target_shape)
         n = len(channels)
-        if n == 0 or not all(isinstance(c, int) and c >= 1 for c in channels):
-            raise ValueError(f"channels={list(channels)!r} is not allowed: a list of integers >= 1")
-        kernels = per_layer("kernel_size", kernel_size, n, 1)
-        strides = per_layer("stride", stride, n, 1)
-        paddings = per_layer("padding", padding, n, 0)
-        choices = {
-            "pool": (pool, ("none", *POOLS)),
-            "global_pool": (global_pool, ("none", *POOLS)),
-            "activation": (activation, tuple(ACTIVATIONS)),
-            "padding_mode": (padding_mode, PADDING_MODES),
-        }
-        for key, (value, allowed) in choices.items():
-            if value not in allowed:
-                raise ValueError(f"{key}={value!r} is not allowed: {'|'.join(allowed)}")
-        if pool_size < 1:
-            raise ValueError(f"pool_size={pool_size!r} is not allowed: an integer >= 1")
-        grid = ToGrid(input_shape, input_kind)
+        layers = zip(
+            channels, *(per_layer(v, n) for v in (kernel_size, stride, padding)), strict=True
+        )
+        grid = ToGrid(*data.grid())
+        blocks, width, size = conv_blocks(grid, layers, padding_mode, pool, pool_size, activation)
         d = grid.dims - 1  # index into the (1-D, 2-D) class pairs
-        width, size = grid.shape[0], list(grid.shape[1:])
-        blocks = []
-        for i, (out, k, s, p) in enumerate(zip(channels, kernels, strides, paddings, strict=True)):
-            if padding_mode in WRAPPING_PADS and p > min(size) - WRAPPING_PADS[padding_mode]:
-                raise ValueError(
-                    f"padding {p} at layer {i + 1} is too wide for its input "
-                    f"{'×'.join(map(str, size))} with padding_mode={padding_mode}: at most "
-                    f"{min(size) - WRAPPING_PADS[padding_mode]} (the padding copies the input)"
-                )
-            size = [conv_output(m, k, s, p) for m in size]
-            pooling = nn.Identity()
-            if pool != "none" and pool_size > 1:
-                pooling = POOLS[pool][d](pool_size)
-                size = [m // pool_size for m in size]
-            if min(size) < 1:
-                raise ValueError(
-                    f"the input {'×'.join(map(str, grid.shape[1:]))} shrinks to nothing after "
-                    f"layer {i + 1} (kernel_size {k}, stride {s}, padding {p}, pool_size "
-                    f"{pool_size}): use fewer layers, smaller kernels/strides/pools or padding"
-                )
-            conv = CONVS[d](width, out, k, stride=s, padding=p, padding_mode=padding_mode)
-            blocks.append(ConvBlock(conv, ACTIVATIONS[activation](), pooling))
-            width = out
         if global_pool == "none":
             readout, features = nn.Flatten(), width * prod(size)
         else:
             readout, features = nn.Sequential(GLOBAL_POOLS[global_pool][d](1), nn.Flatten()), width
-        super().__init__(nn.Sequential(grid, *blocks, readout), features, task, n_classes)
+        super().__init__(nn.Sequential(grid, *blocks, readout), features, data)
 
     @property
     def grid(self) -> ToGrid:

@@ -10,9 +10,8 @@ parameter. The readout (the deep-GLM head) is fitted in closed form by ridge reg
 import torch
 from torch import Tensor, nn
 
+from dlrun.models.base import DataInfo
 from dlrun.models.recurrent import RecurrentGLM
-
-READOUTS = ("ridge", "sgd")
 
 
 def reservoir_matrix(size: int, spectral_radius: float, sparsity: float) -> Tensor:
@@ -47,38 +46,21 @@ class ESN(RecurrentGLM):
 
     def __init__(
         self,
-        input_shape: tuple[int, ...],
-        task: str,
-        n_classes: int | None,
-        target_shape: tuple[int, ...] = (),
-        reservoir_size: int = 200,
-        spectral_radius: float = 0.9,
-        input_scaling: float = 1.0,
-        sparsity: float = 0.9,
-        leak_rate: float = 1.0,
-        readout: str = "ridge",
-        ridge: float = 1e-6,
+        data: DataInfo,
+        *,
+        reservoir_size: int,
+        spectral_radius: float,
+        input_scaling: float,
+        sparsity: float,
+        leak_rate: float,
+        readout: str,
+        ridge: float,
     ) -> None:
-        if reservoir_size < 1:
-            raise ValueError(f"reservoir_size={reservoir_size!r} is not allowed: an integer >= 1")
-        if spectral_radius < 0 or input_scaling < 0:
-            raise ValueError("spectral_radius and input_scaling must be >= 0")
-        if not 0 <= sparsity < 1:
-            raise ValueError(f"sparsity={sparsity!r} is not allowed: 0 <= x < 1")
-        if not 0 < leak_rate <= 1:
-            raise ValueError(f"leak_rate={leak_rate!r} is not allowed: 0 < a <= 1")
-        if readout not in READOUTS:
-            raise ValueError(f"readout={readout!r} is not allowed: {'|'.join(READOUTS)}")
-        if ridge < 0:
-            raise ValueError(f"ridge={ridge!r} is not allowed: a penalty >= 0")
-        body = Reservoir(input_shape[1], reservoir_size, spectral_radius, input_scaling, sparsity)
-        super().__init__(body, reservoir_size, task, n_classes, target_shape)
-        self.leak_rate, self.readout_mode, self.ridge = leak_rate, readout, ridge
-
-    @property
-    def closed_form(self) -> bool:
-        """True when `fit_readout` replaces gradient training."""
-        return self.readout_mode == "ridge"
+        n_inputs = data.input_shape[1]
+        body = Reservoir(n_inputs, reservoir_size, spectral_radius, input_scaling, sparsity)
+        super().__init__(body, reservoir_size, data)
+        self.leak_rate, self.ridge = leak_rate, ridge
+        self.closed_form = readout == "ridge"  # else the configured optimizer trains the readout
 
     def recurrent_weight(self) -> Tensor:
         return self.body.W
@@ -97,7 +79,7 @@ class ESN(RecurrentGLM):
         return torch.stack(states, dim=1)
 
     @torch.no_grad()
-    def fit_readout(self, x: Tensor, y: Tensor) -> None:
+    def fit_closed_form(self, x: Tensor, y: Tensor) -> None:
         """Ridge regression of the targets on the reservoir states, with an unpenalised bias.
 
         Classification regresses one-hot (multiclass) or ±1 (binary) targets, the usual

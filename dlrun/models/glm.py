@@ -4,6 +4,7 @@ from math import prod
 
 from torch import Tensor, nn
 
+from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
 
 MODEL_OF_FAMILY = {
@@ -18,18 +19,17 @@ class GLM(DeepGLM):
     """linear (identity, squared loss), logistic (sigmoid, cross-entropy), poisson (exp,
     Poisson NLL) or softmax (multi-class cross-entropy), chosen by `family`."""
 
-    def __init__(
-        self, input_shape: tuple[int, ...], task: str, n_classes: int | None, family: str
-    ) -> None:
-        if family != task:
+    def __init__(self, data: DataInfo, *, family: str) -> None:
+        task = data.task
+        if family != task:  # dlrun.data resolves the task from the family; a caller may not
             raise ValueError(
                 f"model={MODEL_OF_FAMILY.get(family, family)} fits a {family} target, "
                 f"but the dataset's task is {task}: use dataset.task={family} "
                 f"or model={MODEL_OF_FAMILY.get(task, task)}"
             )
-        flat = len(input_shape) == 1
+        flat = len(data.input_shape) == 1
         body = nn.Identity() if flat else nn.Flatten()
-        super().__init__(body, prod(input_shape), task, n_classes)
+        super().__init__(body, prod(data.input_shape), data)
         self.flat_input = flat
         self.family = family
 

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dlrun import tasks
+from dlrun.models.base import DataInfo
 
 
 class GLMHead(nn.Module):
@@ -37,17 +38,27 @@ class GLMHead(nn.Module):
 class DeepGLM(nn.Module):
     """A feature map φθ (the body) followed by a GLM head; GLMs have φ = identity.
 
-    Subclasses build `body` and pass its output width; data-dependent sizes
-    (`input_shape`, `task`, `n_classes`) come from `dlrun.build`.
+    Subclasses take `(data: DataInfo, **options)`, build `body` and pass its output width.
+    The capabilities below are declared here once and overridden where a model differs; each is
+    read in one place: dlrun.build (data kinds and targets, second derivatives), dlrun.loop.fit
+    (closed form) and dlrun.analyses (recurrent).
     """
 
-    # the kinds of data (see dlrun.data.base.Table.kind) this model can take
+    # the kinds of data (dlrun.data.base.KINDS) this model can take
     accepts: tuple[str, ...] = ("tabular", "image")
+    # whether it predicts a target at each step (DataInfo.target_shape (T',)), not one per row
+    per_step_targets: bool = False
+    # whether autograd can differentiate its gradient (Newton's steps, the Hessian analysis)
+    second_derivatives: bool = True
+    # whether training is one solve, `fit_closed_form`, rather than optimizer steps
+    closed_form: bool = False
+    # whether it writes out its recursion, `hidden_states(x, probes)` (∂L/∂h⁽ᵗ⁾ diagnostics)
+    recurrent: bool = False
 
-    def __init__(self, body: nn.Module, features: int, task: str, n_classes: int | None) -> None:
+    def __init__(self, body: nn.Module, features: int, data: DataInfo) -> None:
         super().__init__()
         self.body = body
-        self.head = GLMHead(features, task, n_classes)
+        self.head = GLMHead(features, data.task, data.n_classes)
 
     @property
     def task(self) -> str:
@@ -65,3 +76,7 @@ class DeepGLM(nn.Module):
     @torch.no_grad()
     def predict(self, x: Tensor) -> Tensor:
         return self.head.predict(self(x))
+
+    def fit_closed_form(self, x: Tensor, y: Tensor) -> None:
+        """Fit the parameters in one solve (models with `closed_form` true)."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form fit")

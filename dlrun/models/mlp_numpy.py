@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from torch import Tensor
 
 from dlrun.errors import InputError
+from dlrun.models.base import DataInfo
 from dlrun.models.mlp import MLP
 
 # ------------------------------------------------------------------ layers
@@ -50,8 +51,7 @@ class Activation:
     """A = g(Z) elementwise; backward multiplies by g′(Z)."""
 
     def __init__(self, name: str) -> None:
-        if name not in ("sigmoid", "tanh", "relu"):
-            raise ValueError(f"activation={name!r} is not allowed: sigmoid|tanh|relu")
+        assert name in ("sigmoid", "tanh", "relu"), name  # the schema's Activation
         self.name = name
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
@@ -79,8 +79,7 @@ class Head:
     """
 
     def __init__(self, task: str) -> None:
-        if task not in ("regression", "binary", "count", "multiclass"):
-            raise ValueError(f"task={task!r} is not allowed: regression|binary|count|multiclass")
+        assert task in ("regression", "binary", "count", "multiclass"), task  # dlrun.tasks.TASKS
         self.task = task
 
     def transfer(self, Z: np.ndarray) -> np.ndarray:
@@ -232,19 +231,10 @@ class MLPNumpy(MLP):
     """model=mlp_numpy: the same MLP as `mlp` (same parameters and state_dict keys), computed
     in numpy with hand-written backpropagation. CPU only; first derivatives only."""
 
-    accepts = ("tabular", "image")
-    first_derivatives_only = True  # the numpy backward has no double backward (no Hessian)
+    second_derivatives = False  # the numpy backward has no double backward (no Hessian)
 
-    def __init__(
-        self,
-        input_shape: tuple[int, ...],
-        task: str,
-        n_classes: int | None,
-        hidden: list[int] = (64,),
-        activation: str = "relu",
-        init: str = "default",
-    ) -> None:
-        super().__init__(input_shape, task, n_classes, hidden, activation, init)
+    def __init__(self, data: DataInfo, *, hidden: list[int], activation: str, init: str) -> None:
+        super().__init__(data, hidden=hidden, activation=activation, init=init)
         self.activation = activation
 
     def layers(self) -> list[torch.nn.Linear]:

@@ -15,30 +15,24 @@ import math
 import torch
 from torch import Tensor, nn
 
+from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
 
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda a: a}
-INITS = ("gaussian", "orthogonal", "identity")
 
 
 class RecurrentGLM(DeepGLM):
     """A recurrent body over x (B, T, F) whose hidden states feed the GLM head."""
 
     accepts = ("sequence",)
-    # dlrun.build passes target_shape: () for one target per sequence, (T',) for one per step
-    reads_target_shape = True
+    per_step_targets = True  # data.target_shape: () one target per sequence, (T',) one per step
+    recurrent = True
 
-    def __init__(
-        self,
-        body: nn.Module,
-        hidden_size: int,
-        task: str,
-        n_classes: int | None,
-        target_shape: tuple[int, ...] = (),
-    ) -> None:
-        super().__init__(body, hidden_size, task, n_classes)
+    def __init__(self, body: nn.Module, hidden_size: int, data: DataInfo) -> None:
+        assert len(data.input_shape) == 2, data.input_shape  # sequences (T, F)
+        super().__init__(body, hidden_size, data)
         self.hidden_size = hidden_size
-        self.out_steps = target_shape[0] if len(target_shape) else None
+        self.out_steps = data.target_shape[0] if len(data.target_shape) else None
 
     def hidden_states(self, x: Tensor, probes: Tensor | None = None) -> Tensor:
         """h⁽¹⁾…h⁽ᵀ⁾ (B, T, H) by the written-out recursion; probes (B, T, H) are added to each."""
@@ -60,13 +54,6 @@ class RecurrentGLM(DeepGLM):
         return None
 
 
-def _check(hidden_size: int, input_shape: tuple[int, ...]) -> None:
-    if hidden_size < 1:
-        raise ValueError(f"hidden_size={hidden_size!r} is not allowed: an integer >= 1")
-    if len(input_shape) != 2:
-        raise ValueError(f"input_shape={tuple(input_shape)} is not a sequence shape (T, F)")
-
-
 def recurrent_init(size: int, init: str, spectral_radius: float) -> Tensor:
     """W with spectral radius ρ: ρ·Q (orthogonal), ρ·I (identity, the IRNN of Le et al. 2015)
     or a Gaussian matrix rescaled to ρ exactly."""
@@ -74,11 +61,10 @@ def recurrent_init(size: int, init: str, spectral_radius: float) -> Tensor:
         weight = nn.init.orthogonal_(torch.empty(size, size))
     elif init == "identity":
         weight = torch.eye(size)
-    elif init == "gaussian":
+    else:
+        assert init == "gaussian", init  # the schema's rule: gaussian | orthogonal | identity
         weight = torch.randn(size, size, dtype=torch.float64) / math.sqrt(size)
         weight = (weight / torch.linalg.eigvals(weight).abs().max()).float()
-    else:
-        raise ValueError(f"init={init!r} is not allowed: {'|'.join(INITS)}")
     return spectral_radius * weight
 
 
@@ -93,34 +79,19 @@ class RNN(RecurrentGLM):
 
     def __init__(
         self,
-        input_shape: tuple[int, ...],
-        task: str,
-        n_classes: int | None,
-        target_shape: tuple[int, ...] = (),
-        hidden_size: int = 64,
-        activation: str = "tanh",
-        init: str = "orthogonal",
-        spectral_radius: float = 1.0,
-        leak: float = 0.0,
-        learn_leak: bool = False,
-        skip: int | None = None,
-        remove_one_step: bool = False,
-        grad_reg: float = 0.0,
+        data: DataInfo,
+        *,
+        hidden_size: int,
+        activation: str,
+        init: str,
+        spectral_radius: float,
+        leak: float,
+        learn_leak: bool,
+        skip: int | None,
+        remove_one_step: bool,
+        grad_reg: float,
     ) -> None:
-        _check(hidden_size, input_shape)
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation={activation!r} is not allowed: tanh|relu|linear")
-        if spectral_radius < 0:
-            raise ValueError(f"spectral_radius={spectral_radius!r} is not allowed: >= 0")
-        if not 0 <= leak < 1:
-            raise ValueError(f"leak={leak!r} is not allowed: 0 <= α < 1")
-        if skip is not None and skip < 2:
-            raise ValueError(f"skip={skip!r} is not allowed: null or an integer >= 2")
-        if remove_one_step and skip is None:
-            raise ValueError("remove_one_step=true needs skip=k (the k-step connection that stays)")
-        if grad_reg < 0:
-            raise ValueError(f"grad_reg={grad_reg!r} is not allowed: a weight >= 0")
-        n_inputs = input_shape[1]
+        n_inputs = data.input_shape[1]
         # nn.RNN holds W (weight_hh_l0), U (weight_ih_l0) and b (bias_ih_l0), so the fused
         # module runs the same equations; its second bias stays at zero.
         fused = nn.RNN(
@@ -129,7 +100,7 @@ class RNN(RecurrentGLM):
             nonlinearity="relu" if activation == "relu" else "tanh",
             batch_first=True,
         )
-        super().__init__(fused, hidden_size, task, n_classes, target_shape)
+        super().__init__(fused, hidden_size, data)
         with torch.no_grad():
             fused.weight_hh_l0.copy_(recurrent_init(hidden_size, init, spectral_radius))
             fused.bias_ih_l0.zero_()
@@ -230,20 +201,10 @@ class Gated(RecurrentGLM):
 
     module: type[nn.Module] = nn.LSTM
 
-    def __init__(
-        self,
-        input_shape: tuple[int, ...],
-        task: str,
-        n_classes: int | None,
-        target_shape: tuple[int, ...] = (),
-        hidden_size: int = 64,
-        num_layers: int = 1,
-    ) -> None:
-        _check(hidden_size, input_shape)
-        if num_layers < 1:
-            raise ValueError(f"num_layers={num_layers!r} is not allowed: an integer >= 1")
-        body = self.module(input_shape[1], hidden_size, num_layers=num_layers, batch_first=True)
-        super().__init__(body, hidden_size, task, n_classes, target_shape)
+    def __init__(self, data: DataInfo, *, hidden_size: int, num_layers: int) -> None:
+        n_inputs = data.input_shape[1]
+        body = self.module(n_inputs, hidden_size, num_layers=num_layers, batch_first=True)
+        super().__init__(body, hidden_size, data)
 
     def states(self, x: Tensor) -> Tensor:
         return self.body(x)[0]
@@ -275,8 +236,10 @@ class LSTM(Gated):
 
     module = nn.LSTM
 
-    def __init__(self, *args, forget_bias: float = 1.0, **options) -> None:
-        super().__init__(*args, **options)
+    def __init__(
+        self, data: DataInfo, *, hidden_size: int, num_layers: int, forget_bias: float
+    ) -> None:
+        super().__init__(data, hidden_size=hidden_size, num_layers=num_layers)
         hidden = self.hidden_size
         with torch.no_grad():  # gate order i, f, g, o; a forget bias of 1 (Gers et al. 2000)
             for name, bias in self.body.named_parameters():

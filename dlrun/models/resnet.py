@@ -17,17 +17,12 @@ import math
 import torch
 from torch import Tensor, nn
 
-from dlrun.models.cnn import CONVS, ToGrid, check_one_target_per_row
-from dlrun.models.cnn import GLOBAL_POOLS as CNN_GLOBAL_POOLS
+from dlrun.models.base import DataInfo
+from dlrun.models.cnn import CONVS, GLOBAL_POOLS, ToGrid
 from dlrun.models.head import DeepGLM
 from dlrun.models.mlp import ACTIVATIONS, initialize
 
 ACTIVATION_FUNCTIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
-FORMS = ("auto", "mlp", "conv")
-NORMS = ("none", "batch", "layer")
-BRANCH_SCALES = ("zero", "sqrt_depth", "none")
-INITS = ("default", "xavier", "kaiming", "orthogonal")
-GLOBAL_POOLS = ("none", "avg", "max")
 
 
 def make_norm(norm: str, width: int, dims: int) -> nn.Module:
@@ -63,72 +58,60 @@ class ResidualBlock(nn.Module):
         return torch.add(h, self.branch(h), alpha=self.scale)  # h + α F(h), one kernel
 
 
+def conv_stem(shape: tuple[int, ...], kind: str, width: int, kernel_size: int, global_pool: str):
+    """The conv form: (stem, make_layer, readout, features, grid dims) for rows of `kind`."""
+    grid = ToGrid(shape, kind)
+    dims = grid.dims
+
+    def make_layer(n_in: int = width) -> nn.Module:
+        return CONVS[dims - 1](n_in, width, kernel_size, padding=kernel_size // 2)
+
+    stem = nn.Sequential(grid, make_layer(grid.shape[0]))
+    if global_pool == "none":  # same padding keeps the grid: width × its cells
+        return stem, make_layer, nn.Flatten(), width * math.prod(grid.shape[1:]), dims
+    pool = GLOBAL_POOLS[global_pool][dims - 1](1)
+    return stem, make_layer, nn.Sequential(pool, nn.Flatten()), width, dims
+
+
+def mlp_stem(shape: tuple[int, ...], width: int):
+    """The MLP form: (stem, make_layer, readout, features, 0) on the flattened rows."""
+
+    def make_layer(n_in: int = width) -> nn.Module:
+        return nn.Linear(n_in, width)
+
+    stem = nn.Sequential(nn.Flatten(), make_layer(math.prod(shape)))
+    return stem, make_layer, nn.Identity(), width, 0
+
+
 class ResNet(DeepGLM):
     """stem -> `depth` residual (or plain) blocks of `width` -> g(N(h)) -> the deep-GLM head;
     the conv form's last maps are flattened (`global_pool=none`) or pooled per channel."""
 
     accepts = ("tabular", "image", "sequence")
-    sees_grid = True  # dlrun.build passes input_kind and digits' image shape
-    reads_target_shape = True  # and target_shape, to refuse per-step targets
 
     def __init__(
         self,
-        input_shape: tuple[int, ...],
-        task: str,
-        n_classes: int | None,
-        input_kind: str = "tabular",
-        target_shape: tuple[int, ...] = (),
-        depth: int = 8,
-        width: int = 64,
-        residual: bool = True,
-        form: str = "auto",
-        norm: str = "none",
-        branch_scale: str = "zero",
-        kernel_size: int = 3,
-        global_pool: str = "none",
-        activation: str = "relu",
-        init: str = "kaiming",
+        data: DataInfo,
+        *,
+        depth: int,
+        width: int,
+        residual: bool,
+        form: str,
+        norm: str,
+        branch_scale: str,
+        kernel_size: int,
+        global_pool: str,
+        activation: str,
+        init: str,
     ) -> None:
-        check_one_target_per_row("resnet", target_shape)
-        choices = {
-            "form": (form, FORMS),
-            "norm": (norm, NORMS),
-            "init": (init, INITS),
-            "branch_scale": (branch_scale, BRANCH_SCALES),
-            "activation": (activation, tuple(ACTIVATIONS)),
-            "global_pool": (global_pool, GLOBAL_POOLS),
-        }
-        for key, (value, allowed) in choices.items():
-            if value not in allowed:
-                raise ValueError(f"{key}={value!r} is not allowed: {'|'.join(allowed)}")
-        for key, value in (("depth", depth), ("width", width)):
-            if value < 1:
-                raise ValueError(f"{key}={value!r} is not allowed: an integer >= 1")
-        if kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size={kernel_size!r} is not allowed: an odd integer >= 1")
+        shape, kind = data.grid()
         if form == "auto":
-            form = "mlp" if input_kind == "tabular" else "conv"
-        if form == "conv":
-            grid = ToGrid(input_shape, input_kind)
-            dims = grid.dims
-
-            def make_layer(n_in: int = width) -> nn.Module:
-                return CONVS[dims - 1](n_in, width, kernel_size, padding=kernel_size // 2)
-
-            stem = nn.Sequential(grid, make_layer(grid.shape[0]))
-            if global_pool == "none":  # same padding keeps the grid: width × its cells
-                readout, features = nn.Flatten(), width * math.prod(grid.shape[1:])
-            else:
-                pool = CNN_GLOBAL_POOLS[global_pool][dims - 1](1)
-                readout, features = nn.Sequential(pool, nn.Flatten()), width
-        else:
-            dims = 0
-
-            def make_layer(n_in: int = width) -> nn.Module:
-                return nn.Linear(n_in, width)
-
-            stem = nn.Sequential(nn.Flatten(), make_layer(math.prod(input_shape)))
-            readout, features = nn.Identity(), width
+            form = "mlp" if kind == "tabular" else "conv"
+        stem, make_layer, readout, features, dims = (
+            conv_stem(shape, kind, width, kernel_size, global_pool)
+            if form == "conv"
+            else mlp_stem(shape, width)
+        )
         scale = 1 / math.sqrt(depth) if residual and branch_scale == "sqrt_depth" else 1.0
         blocks = [
             ResidualBlock(
@@ -138,7 +121,7 @@ class ResNet(DeepGLM):
         ]
         final = nn.Sequential(make_norm(norm, width, dims), ACTIVATIONS[activation]())
         body = nn.Sequential(stem, *blocks, final, readout)
-        super().__init__(body, features, task, n_classes)
+        super().__init__(body, features, data)
         self.initialize(init, activation, zero_branches=residual and branch_scale == "zero")
 
     @property
