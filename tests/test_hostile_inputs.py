@@ -50,7 +50,7 @@ VALUES = [
     ("model=cnn dataset=shapes model.global_pool=sum", "model.global_pool='sum'"),
     ("model=cnn dataset=shapes model.padding_mode=mirror", "model.padding_mode"),
     ("model=cnn dataset=shapes model.kernel_size=40", "kernel"),
-    ("model=cnn dataset=shapes model.padding=9 model.padding_mode=reflect", "padding"),
+    ("model=cnn dataset=shapes model.padding=20 model.padding_mode=reflect", "padding"),
     # resnet
     ("model=resnet model.depth=0", "model.depth=0"),
     ("model=resnet model.width=0", "model.width=0"),

@@ -171,3 +171,17 @@ def test_a_job_that_fails_in_training_is_recorded_once_with_what_was_known(
     # what run() knew before it failed stays: the record is written once, not overwritten
     assert summary["n_params"] == 31 and summary["versions"]["dlrun"] == dlrun.__version__
     assert "dlrun: failed: dlrun model=logistic" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "report, phrase",
+    [("report.metrics=[val/nope]", "val/nope"), ("report.rows=[nope]", "report.rows=nope")],
+)
+def test_a_report_naming_nothing_recorded_ends_the_sweep_in_one_line(
+    dlrun_main, tmp_path, report, phrase
+):
+    quick = ["model=logistic", "dataset=breast_cancer", "trainer.max_epochs=1"]
+    code, _, err = dlrun_main("-m", *quick, "seed=0,1", report, f"hydra.sweep.dir={tmp_path}/s")
+    assert code == 2 and "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.startswith("dlrun: error:")]
+    assert phrase in line and ("recorded" in line or "keys" in line)

@@ -34,11 +34,21 @@ def check_rules(node: DictConfig, prefix: str) -> None:
             f"{error.full_key} is required: set it on the command line, e.g. {error.full_key}=..."
         ) from None
     except InterpolationResolutionError as error:
-        raise InputError(f"{error.full_key} does not resolve: {error.msg}") from None
+        reason = str(error.msg).splitlines()[0]
+        typed = as_typed(node, error.full_key.removeprefix(prefix))
+        raise InputError(f"{error.full_key}={typed} does not resolve: {reason}") from None
     except ValidationError as error:
         raise InputError(f"{error.full_key}: {error.msg}") from None
     except ValueError as error:  # require(...) in a schema's __post_init__
         raise InputError(f"{prefix}{error}") from None
+
+
+def as_typed(node: DictConfig, key: str):
+    """The value of a dotted key as written, interpolations unresolved."""
+    value = OmegaConf.to_container(node, resolve=False)
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def check_known_keys(group: str, node: DictConfig) -> None:

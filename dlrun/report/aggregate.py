@@ -11,9 +11,11 @@ import pandas as pd
 from dlrun.errors import InputError
 from dlrun.report.read import DIVERGED, FAILED, OK, SKIPPED, UNREADABLE, Run, load_runs
 from dlrun.report.render import format_cell
+from dlrun.sweeps.identity import NOT_IDENTITY, REPLICATE_KEYS
 
-# Keys that say how a run was started, not which configuration it trained: never pivoted on.
-NOT_CONFIGURATION = ("seed", "resume", "on_error", "repeats", "threads", "device")
+# Keys that say how a run was started, not which configuration it trained: never pivoted on
+# (the replicates, seeds, are aggregated over instead).
+NOT_CONFIGURATION = (*NOT_IDENTITY, *REPLICATE_KEYS)
 # The default metric: the first of these the runs recorded.
 PREFERRED_METRICS = ("test/acc", "val/acc", "test/loss", "val/loss", "train/loss")
 
@@ -23,7 +25,7 @@ def swept_keys(runs: list[Run]) -> list[str]:
     keys = list(dict.fromkeys(key for run in runs for key in run.overrides))
     swept = []
     for key in keys:
-        if key in NOT_CONFIGURATION or key.startswith("report."):
+        if key.split(".")[0] in NOT_CONFIGURATION:
             continue
         if len({run.overrides.get(key) for run in runs}) > 1:
             swept.append(key)

@@ -120,7 +120,13 @@ class DlrunCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         spec = OmegaConf.to_container(config.report) if "report" in config else {}
-        report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), spec.get("metrics"))
+        try:
+            report = build_report(
+                [sweep_dir], spec.get("rows"), spec.get("cols"), spec.get("metrics")
+            )
+        except InputError as error:  # report.metrics or report.rows naming nothing recorded
+            print(f"dlrun: error: {error}", file=sys.stderr)
+            sys.exit(2)
         if not report.runs:
             log.warning(f"sweep: no run records in {sweep_dir}")
             return

@@ -10,6 +10,7 @@ import hashlib
 import json
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
 # top-level keys that change how a run is executed, resumed, logged or reported, never its
 # numbers beyond the low bits (threads: a resumed run keeps its checkpoint's thread count)
@@ -24,7 +25,10 @@ def identity(cfg: DictConfig) -> dict:
     """The resolved config as a plain dict, without `hydra` and the NOT_IDENTITY keys."""
     kept = [key for key in cfg.keys() if key not in (*NOT_IDENTITY, "hydra")]
     content = OmegaConf.masked_copy(cfg, kept)
-    return OmegaConf.to_container(content, resolve=True, enum_to_str=True)
+    try:
+        return OmegaConf.to_container(content, resolve=True, enum_to_str=True)
+    except InterpolationResolutionError:  # refused by check_config; as typed, it still names
+        return OmegaConf.to_container(content, resolve=False, enum_to_str=True)
 
 
 def config_hash(cfg: DictConfig) -> str:

@@ -52,7 +52,9 @@ class Job:
     def from_hydra(cls, cfg: DictConfig) -> "Job":
         """The job Hydra is running now (inside @hydra.main)."""
         hydra_cfg = HydraConfig.get()
-        overrides = list(hydra_cfg.overrides.task)
+        # unresolved: an override may hold an interpolation that does not resolve (check_config
+        # refuses it in one line); the command line shows what was typed
+        overrides = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)
         multirun = hydra_cfg.mode == RunMode.MULTIRUN
         sweep_dir = Path(hydra_cfg.sweep.dir) if multirun else None
         names = {k: v for k, v in hydra_cfg.runtime.choices.items() if not k.startswith("hydra")}
