@@ -6,10 +6,8 @@ import hydra
 from omegaconf import DictConfig
 
 from dlrun.config import register_schemas
-from dlrun.console import RunConsole
 from dlrun.errors import InputError
 from dlrun.paths import config_dir
-from dlrun.sweeps.jobs import Job, run_job
 
 register_schemas()
 
@@ -21,6 +19,11 @@ def main(cfg: DictConfig) -> dict | None:
     Bad input, and a run record that cannot be written (a full disk), end a run with one line
     and exit code 2; in a sweep a failing job is a result of the sweep, not its end.
     """
+    # imported here, not at the top: `--help`, `--cfg`, shell completion and composition errors
+    # never reach this function, so they never pay for torch, pandas or scikit-learn
+    from dlrun.console import RunConsole
+    from dlrun.sweeps.jobs import Job, run_job
+
     try:
         return run_job(Job.from_hydra(cfg), RunConsole())
     except (InputError, OSError) as error:
