@@ -12,6 +12,7 @@ from dlrun.config import register_schemas
 from dlrun.console import RunConsole
 from dlrun.errors import InputError
 from dlrun.jobs import Job, run_job
+from dlrun.objective import job_return
 from dlrun.paths import config_dir
 
 register_schemas()
@@ -22,7 +23,7 @@ def command_line(overrides: list[str]) -> str:
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def main(cfg: DictConfig) -> dict | None:
+def main(cfg: DictConfig) -> dict | float | None:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     names = dict(hydra_cfg.runtime.choices)
@@ -31,7 +32,8 @@ def main(cfg: DictConfig) -> dict | None:
     sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
     job = Job(cfg, run_dir, names, list(hydra_cfg.overrides.task), command, sweep_dir)
     try:
-        return run_job(job, RunConsole())
+        # an optimising sweeper (hydra/sweeper=optuna) gets the objective metric as a float
+        return job_return(run_job(job, RunConsole()), cfg.objective, hydra_cfg.sweeper)
     except InputError as error:
         print(f"dlrun: error: {error}", file=sys.stderr)
         sys.exit(2)

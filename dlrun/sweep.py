@@ -20,6 +20,7 @@ from dlrun.jobs import STOP_FILE
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
 
 log = logging.getLogger("dlrun")
+OPTIMIZATION_RESULTS = "optimization_results.yaml"  # written by hydra-optuna-sweeper
 
 
 def count_jobs(config: DictConfig) -> int | None:
@@ -77,6 +78,19 @@ def status_line(counts: dict[str, int], total: int | None, elapsed_s: float) -> 
     return ", ".join(parts)
 
 
+def best_result(sweep_dir: Path, objective: str) -> str | None:
+    """The best trial an optimising sweeper (optuna) wrote to optimization_results.yaml."""
+    path = sweep_dir / OPTIMIZATION_RESULTS
+    if not path.is_file():
+        return None
+    results = OmegaConf.to_container(OmegaConf.load(path))
+    if "best_value" in results:
+        params = " ".join(f"{key}={value}" for key, value in results["best_params"].items())
+        return f"sweep: best {objective} {results['best_value']:.6g} with {params} ({path.name})"
+    count = len(results.get("solutions") or [])  # several directions: the Pareto front
+    return f"sweep: {count} Pareto-optimal trials in {path}"
+
+
 class SweepCallback(Callback):
     """Configured in conf/config.yaml under hydra.callbacks."""
 
@@ -100,13 +114,18 @@ class SweepCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         spec = OmegaConf.to_container(config.report) if "report" in config else {}
-        report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), spec.get("metrics"))
+        best = best_result(sweep_dir, config.get("objective", "val/loss"))
+        # an optimising sweep's table shows what it optimised, unless report.metrics says
+        metrics = spec.get("metrics") or ([config.objective] if best else None)
+        report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), metrics)
         if not report.runs:
             log.warning(f"sweep: no run records in {sweep_dir}")
             return
         print_report(report)
         written = write_report(report, sweep_dir)
         log.info(f"sweep: wrote {', '.join(path.name for path in written)} to {sweep_dir}")
+        if best:
+            print(best)
         if report.failures:
             log.warning(
                 f"sweep: {len(report.failures)} of {len(report.runs)} runs did not "
