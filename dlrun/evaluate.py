@@ -167,9 +167,12 @@ def evaluate_run(run_dir: Path, overrides: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> None:
     """The dlrun-eval command: one line and exit code 2 on bad input."""
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("-h", "--help"):
+    if args and args[0] in ("-h", "--help"):
         print(USAGE + "\n" + __doc__.split("\n\n")[1])
-        sys.exit(0 if args else 2)
+        sys.exit(0)
+    if not args:
+        print(f"dlrun-eval: error: no run directory given ({USAGE})", file=sys.stderr)
+        sys.exit(2)
     try:
         evaluate_run(Path(args[0]), args[1:])
     except InputError as error:

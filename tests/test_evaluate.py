@@ -107,6 +107,7 @@ def pickle_object(run_dir) -> None:
 
 
 BAD_INPUTS = {
+    "no arguments": (lambda run: None, [], "no run directory given"),
     "no such directory": (lambda run: None, ["{run}/nowhere"], "no such run directory"),
     "not a run directory": (lambda run: None, ["{run}/.hydra"], "is not a dlrun run directory"),
     "no checkpoint": (lambda run: (run / "checkpoint.pt").unlink(), ["{run}"], "has no best.pt"),
