@@ -94,8 +94,8 @@ def run_config(run_dir: Path, overrides: list[str]) -> tuple[DictConfig, dict[st
     except (HydraException, OmegaConfBaseException, OSError, ValueError) as error:
         raise InputError(first_lines(error)) from None
     with open_dict(cfg):
-        cfg.seed = run_seed(run_dir, cfg.seed)
-
+        if "seed" not in {override_key(o) for o in overrides}:
+            cfg.seed = run_seed(run_dir, cfg.seed)
         cfg.resume = None
     return cfg, names
 
