@@ -1,5 +1,6 @@
 """The `dlrun` command: compose the config (Hydra) -> build -> train -> record."""
 
+import logging
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from dlrun.objective import job_return
 from dlrun.paths import config_dir
 
 register_schemas()
+# hydra/sweeper=optuna imports alembic (through optuna's storages), which logs a line per plugin
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def command_line(overrides: list[str]) -> str:
