@@ -10,6 +10,7 @@ TensorBoard scalars into <run dir>/tensorboard/; logger=mlflow into an MLflow tr
 import json
 import os
 import socket
+import sys
 from pathlib import Path
 from time import time
 
@@ -121,6 +122,13 @@ def flatten_config(config: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def run_status(raised: type[BaseException] | None) -> str:
+    """The MLflow status of a run that ended raising `raised` (None: it did not)."""
+    if raised is None:
+        return "FINISHED"
+    return "KILLED" if issubclass(raised, KeyboardInterrupt) else "FAILED"
+
+
 def in_chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -207,5 +215,6 @@ class MlflowLogger(CsvLogger):
     def close(self) -> None:
         if self.run_id is not None:
             self.flush()
-            self.client.set_terminated(self.run_id)
+            # run.py closes the logger in a `finally`: an exception on its way out is the run's
+            self.client.set_terminated(self.run_id, run_status(sys.exc_info()[0]))
             self.run_id = None

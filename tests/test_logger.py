@@ -169,3 +169,24 @@ def test_mlflow_settings_out_of_range_are_one_line(dlrun_main, tmp_path, overrid
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.startswith(f"dlrun: error: logger.{override.split('.')[1].split('=')[0]}=")
     assert not list(tmp_path.rglob("metrics.csv"))
+
+
+def test_mlflow_run_of_a_failed_training_is_marked_failed(tmp_path, monkeypatch):
+    """Killed at epoch 2's checkpoint: the MLflow run holds epochs 1-2 and says FAILED."""
+    pytest.importorskip("mlflow")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    save = RunRecord.save_checkpoint
+
+    def die_at_epoch_two(self, model, optimizer, epoch, step, **state):
+        if epoch == 2:
+            raise Killed
+        save(self, model, optimizer, epoch, step, **state)
+
+    monkeypatch.setattr(RunRecord, "save_checkpoint", die_at_epoch_two)
+    with pytest.raises(Killed):
+        run_config(tmp_path / "run", *MLFLOW, "trainer.max_epochs=3")
+    run, found = read_mlflow_run(tmp_path / "run" / "mlruns")
+    assert run.info.status == "FAILED"
+    assert list(found["val/loss"].index) == list(
+        pd.read_csv(tmp_path / "run" / "metrics.csv").step.unique()
+    )
