@@ -24,7 +24,7 @@ log = logging.getLogger("dlrun")
 JOB_FILE = "job.json"
 STOP_FILE = ".dlrun_stop"  # in the sweep directory: on_error=fail_fast saw a failure
 # keys that change how a job is run, reported or logged, not what it trains
-NOT_IDENTITY = ("resume", "on_error", "report", "logger")
+NOT_IDENTITY = ("resume", "on_error", "report", "logger", "objective")
 
 
 def config_hash(cfg: DictConfig) -> str:

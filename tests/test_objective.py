@@ -122,3 +122,14 @@ def test_misspelt_objective_ends_the_sweep_with_one_line(dlrun_main, tmp_path):
     )
     assert code == 2
     assert err.strip().splitlines()[-1].startswith("dlrun: error: objective=val/los is not")
+
+
+def test_objective_is_not_part_of_a_jobs_identity(compose_cfg):
+    """resume=<sweep dir> matches jobs by config hash: the objective changes what a job
+    returns, not what it trains."""
+    from dlrun.jobs import config_hash
+
+    plain, _ = compose_cfg(*TINY)
+    other, _ = compose_cfg(*TINY, "objective=val/acc")
+    assert config_hash(plain) == config_hash(other)
+    assert config_hash(plain) != config_hash(compose_cfg(*TINY, "seed=1")[0])
