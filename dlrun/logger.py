@@ -13,6 +13,7 @@ import socket
 import sys
 from pathlib import Path
 from time import time
+from urllib.parse import urlparse
 
 import pandas as pd
 
@@ -160,7 +161,8 @@ class MlflowLogger(CsvLogger):
         self.MlflowException = MlflowException
         if tracking_uri is None:
             tracking_uri = (Path(run_dir) / subdir).resolve().as_uri()
-            # MLflow 3 keeps its file store but refuses it unless asked: one folder per run
+        if urlparse(tracking_uri).scheme in ("", "file"):
+            # MLflow 3 keeps its file store but refuses it unless asked: a folder of files
             # needs no database server (or sqlalchemy, which mlflow-skinny lacks)
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         self.tracking_uri, self.experiment = tracking_uri, experiment
@@ -168,16 +170,23 @@ class MlflowLogger(CsvLogger):
         self.run_id: str | None = None
         self.pending: list = []  # Metric entities not yet sent
 
-    def start(self, params: dict[str, str]) -> None:
-        """The MLflow run (and its experiment, the first time), with its parameters."""
+    def experiment_id(self) -> str:
+        """The experiment's id, created the first time."""
+        found = self.client.get_experiment_by_name(self.experiment)
+        if found is not None:
+            return found.experiment_id
         try:
+            return self.client.create_experiment(self.experiment)
+        except self.MlflowException:  # another job of a parallel sweep created it just now
             found = self.client.get_experiment_by_name(self.experiment)
-            experiment_id = (
-                self.client.create_experiment(self.experiment)
-                if found is None
-                else found.experiment_id
-            )
-            run = self.client.create_run(experiment_id, run_name=Path(self.run_dir).name)
+            if found is None:
+                raise
+            return found.experiment_id
+
+    def start(self, params: dict[str, str]) -> None:
+        """The MLflow run, with its parameters."""
+        try:
+            run = self.client.create_run(self.experiment_id(), run_name=Path(self.run_dir).name)
         except (self.MlflowException, OSError) as error:
             raise InputError(
                 f"logger.tracking_uri={self.tracking_uri}: MLflow cannot open it: {error}"

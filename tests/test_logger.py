@@ -190,3 +190,17 @@ def test_mlflow_run_of_a_failed_training_is_marked_failed(tmp_path, monkeypatch)
     assert list(found["val/loss"].index) == list(
         pd.read_csv(tmp_path / "run" / "metrics.csv").step.unique()
     )
+
+
+def test_mlflow_runs_share_a_store_given_by_tracking_uri(tmp_path, monkeypatch):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    store = (tmp_path / "store").as_uri()
+    for name in ("a", "b"):
+        run_config(tmp_path / name, *MLFLOW, "trainer.max_epochs=1", f"logger.tracking_uri={store}")
+        assert not (tmp_path / name / "mlruns").exists()
+    client = MlflowClient(tracking_uri=store)
+    runs = client.search_runs([client.get_experiment_by_name("dlrun").experiment_id])
+    assert sorted(run.info.run_name for run in runs) == ["a", "b"]
