@@ -114,9 +114,10 @@ class SweepCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         spec = OmegaConf.to_container(config.report) if "report" in config else {}
-        best = best_result(sweep_dir, config.get("objective", "val/loss"))
+        objective = config.get("objective", "val/loss")
+        best = best_result(sweep_dir, objective)
         # an optimising sweep's table shows what it optimised, unless report.metrics says
-        metrics = spec.get("metrics") or ([config.objective] if best else None)
+        metrics = spec.get("metrics") or ([objective] if best else None)
         report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), metrics)
         if not report.runs:
             log.warning(f"sweep: no run records in {sweep_dir}")
