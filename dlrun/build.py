@@ -163,7 +163,9 @@ def build_optimizer(cfg: DictConfig, model: DeepGLM) -> torch.optim.Optimizer:
 def build_logger(cfg: DictConfig, run_dir: Path) -> CsvLogger:
     """The logger=... option, writing into run_dir (the CSV files are written whatever it is);
     a logger whose package is missing raises InputError here, before training."""
-    return _instantiate(cfg.logger, run_dir=run_dir)
+    logger = _instantiate(cfg.logger, run_dir=run_dir)
+    logger.log_config(OmegaConf.to_container(cfg, resolve=True))  # logger=mlflow's parameters
+    return logger
 
 
 def step_work(model: DeepGLM, data: Data, batch_size: int | None) -> int:

@@ -3,13 +3,17 @@
 RunRecord hands every number it writes to its logger: `log_steps` the rows of steps.csv,
 `log_evaluation` an evaluation's metrics under summary.json's names (`train/loss`, `val/acc`).
 logger=csv adds nothing (the CSV files are always written); logger=tensorboard writes them as
-TensorBoard scalars into <run dir>/tensorboard/.
+TensorBoard scalars into <run dir>/tensorboard/; logger=mlflow into an MLflow tracking store
+(<run dir>/mlruns/ by default), with the composed config as the run's parameters.
 """
 
+import json
 import os
 import socket
+import sys
 from pathlib import Path
 from time import time
+from urllib.parse import urlparse
 
 import pandas as pd
 
@@ -31,6 +35,9 @@ class CsvLogger:
 
     def log_evaluation(self, step: int, metrics: dict[str, float]) -> None:
         """One evaluation's metrics by their flat names, at the step it followed."""
+
+    def log_config(self, config: dict) -> None:
+        """The run's composed, resolved config, once, before training."""
 
     def close(self) -> None:
         """Flush what is pending."""
@@ -101,3 +108,122 @@ class TensorBoardLogger(CsvLogger):
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+def flatten_config(config: dict, prefix: str = "") -> dict[str, str]:
+    """{'model': {'hidden': [64, 64]}} -> {'model.hidden': '[64, 64]'}: keys as overrides
+    spell them, values as JSON (null, true, lists)."""
+    flat = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat |= flatten_config(value, f"{name}.")
+        else:
+            flat[name] = value if isinstance(value, str) else json.dumps(value, default=str)
+    return flat
+
+
+def run_status(raised: type[BaseException] | None) -> str:
+    """The MLflow status of a run that ended raising `raised` (None: it did not)."""
+    if raised is None:
+        return "FINISHED"
+    return "KILLED" if issubclass(raised, KeyboardInterrupt) else "FAILED"
+
+
+def in_chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class MlflowLogger(CsvLogger):
+    """logger=mlflow: metrics in an MLflow tracking store, read with mlflow's client or UI.
+
+    Evaluations go under summary.json's names (`val/acc`), the rows of steps.csv under
+    `step/loss`, `step/grad_norm`, `step/lr`, each at its optimizer step; the parameters are the
+    flattened composed config (`model.hidden`). Steps are kept in memory and sent in batches at
+    each evaluation, so the training loop never waits on the store. Each start of the run
+    (a resumed one too) is one MLflow run, named after the run directory.
+    """
+
+    def __init__(
+        self, run_dir: Path, *, tracking_uri: str | None, subdir: str, experiment: str
+    ) -> None:
+        super().__init__(run_dir)
+        try:
+            from mlflow.entities import Metric, Param, RunTag
+            from mlflow.exceptions import MlflowException
+            from mlflow.tracking import MlflowClient
+        except ImportError:
+            raise InputError(
+                "logger=mlflow needs the mlflow-skinny package: pip install 'dlrun[mlflow]'"
+            ) from None
+        self.Metric, self.Param, self.RunTag = Metric, Param, RunTag
+        self.MlflowException = MlflowException
+        if tracking_uri is None:
+            tracking_uri = (Path(run_dir) / subdir).resolve().as_uri()
+        if urlparse(tracking_uri).scheme in ("", "file"):
+            # MLflow 3 keeps its file store but refuses it unless asked: a folder of files
+            # needs no database server (or sqlalchemy, which mlflow-skinny lacks)
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        self.tracking_uri, self.experiment = tracking_uri, experiment
+        self.client = MlflowClient(tracking_uri=tracking_uri)
+        self.run_id: str | None = None
+        self.pending: list = []  # Metric entities not yet sent
+
+    def experiment_id(self) -> str:
+        """The experiment's id, created the first time."""
+        found = self.client.get_experiment_by_name(self.experiment)
+        if found is not None:
+            return found.experiment_id
+        try:
+            return self.client.create_experiment(self.experiment)
+        except self.MlflowException:  # another job of a parallel sweep created it just now
+            found = self.client.get_experiment_by_name(self.experiment)
+            if found is None:
+                raise
+            return found.experiment_id
+
+    def start(self, params: dict[str, str]) -> None:
+        """The MLflow run, with its parameters."""
+        try:
+            run = self.client.create_run(self.experiment_id(), run_name=Path(self.run_dir).name)
+        except (self.MlflowException, OSError) as error:
+            raise InputError(
+                f"logger.tracking_uri={self.tracking_uri}: MLflow cannot open it: {error}"
+            ) from None
+        self.run_id = run.info.run_id
+        entities = [self.Param(key, value) for key, value in params.items()]
+        tags = [self.RunTag("dlrun.run_dir", str(Path(self.run_dir).resolve()))]
+        for chunk in in_chunks(entities, 100):  # MLflow takes 100 parameters per batch
+            self.client.log_batch(self.run_id, params=chunk, tags=tags)
+
+    def log_config(self, config: dict) -> None:
+        self.start(flatten_config(config))
+
+    def log_steps(self, steps: pd.DataFrame) -> None:
+        now = int(time() * 1000)
+        for name in STEP_COLUMNS:
+            tag = f"step/{name}"
+            self.pending += [
+                self.Metric(tag, value, now, step)
+                for value, step in zip(steps[name].tolist(), steps["step"].tolist())
+            ]
+
+    def log_evaluation(self, step: int, metrics: dict[str, float]) -> None:
+        now = int(time() * 1000)
+        self.pending += [self.Metric(name, float(v), now, step) for name, v in metrics.items()]
+        self.flush()
+
+    def flush(self) -> None:
+        if self.run_id is None:
+            self.start({})
+        for chunk in in_chunks(self.pending, 1000):  # MLflow's limit per batch
+            self.client.log_batch(self.run_id, metrics=chunk)
+        self.pending = []
+
+    def close(self) -> None:
+        if self.run_id is not None:
+            self.flush()
+            # run.py closes the logger in a `finally`: an exception on its way out is the run's
+            self.client.set_terminated(self.run_id, run_status(sys.exc_info()[0]))
+            self.run_id = None

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 
 from dlrun.console import RunConsole
 from dlrun.record import RunRecord
@@ -107,3 +108,99 @@ def test_missing_tensorboard_is_one_line_before_training(dlrun_main, tmp_path, m
 def test_csv_logger_writes_no_event_files(tmp_path):
     run_config(tmp_path / "run", "model=mlp", "dataset=iris", "trainer.max_epochs=1")
     assert not (tmp_path / "run" / "tensorboard").exists()
+
+
+MLFLOW = ("logger=mlflow", "model=mlp", "dataset=iris", "trainer.batch_size=16")
+
+
+def read_mlflow_run(store):
+    """The one MLflow run in the file store: (run, {metric: value-by-step series})."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=store.resolve().as_uri())
+    experiment = client.get_experiment_by_name("dlrun")
+    (run,) = client.search_runs([experiment.experiment_id])
+    series = {}
+    for name in run.data.metrics:
+        history = client.get_metric_history(run.info.run_id, name)
+        steps = [metric.step for metric in history]
+        assert len(steps) == len(set(steps)), f"{name}: a step logged twice"
+        series[name] = pd.Series([m.value for m in history], index=steps, name=name)
+    return run, series
+
+
+def test_mlflow_metrics_and_params_equal_the_run_record(tmp_path, monkeypatch):
+    pytest.importorskip("mlflow")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # restored after the test
+    overrides = (*MLFLOW, "trainer.max_epochs=3", "model.hidden=[8,4]")
+    summary = run_config(tmp_path / "run", *overrides)
+    run, found = read_mlflow_run(tmp_path / "run" / "mlruns")
+    assert run.info.status == "FINISHED" and run.info.run_name == "run"
+    expected = expected_scalars(tmp_path / "run")
+    assert sorted(found) == sorted(expected)
+    for name, series in expected.items():
+        assert list(found[name].index) == list(series.index), name
+        # the file store keeps doubles as text: the CSV's figures to the last digit
+        np.testing.assert_allclose(found[name].to_numpy(), series.to_numpy(), rtol=1e-12)
+    for name in ("train/loss", "val/acc", "test/loss"):
+        assert found[name].iloc[-1] == summary["metrics"][name]
+    cfg, _ = compose_config(*overrides)
+    params = run.data.params
+    assert len(params) == len(pd.json_normalize(OmegaConf.to_container(cfg)).columns)
+    assert params["model.hidden"] == "[8, 4]" and float(params["optimizer.lr"]) == cfg.optimizer.lr
+    assert params["model._target_"] == cfg.model._target_ and params["seed"] == "0"
+
+
+def test_missing_mlflow_is_one_line_before_training(dlrun_main, tmp_path, monkeypatch):
+    for name in [name for name in sys.modules if name.split(".")[0] == "mlflow"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # import mlflow raises
+    code, _, err = dlrun_main("logger=mlflow", "trainer.max_epochs=1")
+    assert code == 2
+    assert err.strip() == (
+        "dlrun: error: logger=mlflow needs the mlflow-skinny package: pip install 'dlrun[mlflow]'"
+    )
+    assert not list(tmp_path.rglob("metrics.csv")) and not list(tmp_path.rglob("mlruns"))
+
+
+@pytest.mark.parametrize("override", ["logger.subdir=../elsewhere", "logger.experiment=' '"])
+def test_mlflow_settings_out_of_range_are_one_line(dlrun_main, tmp_path, override):
+    code, _, err = dlrun_main("logger=mlflow", override, "trainer.max_epochs=1")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"dlrun: error: logger.{override.split('.')[1].split('=')[0]}=")
+    assert not list(tmp_path.rglob("metrics.csv"))
+
+
+def test_mlflow_run_of_a_failed_training_is_marked_failed(tmp_path, monkeypatch):
+    """Killed at epoch 2's checkpoint: the MLflow run holds epochs 1-2 and says FAILED."""
+    pytest.importorskip("mlflow")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    save = RunRecord.save_checkpoint
+
+    def die_at_epoch_two(self, model, optimizer, epoch, step, **state):
+        if epoch == 2:
+            raise Killed
+        save(self, model, optimizer, epoch, step, **state)
+
+    monkeypatch.setattr(RunRecord, "save_checkpoint", die_at_epoch_two)
+    with pytest.raises(Killed):
+        run_config(tmp_path / "run", *MLFLOW, "trainer.max_epochs=3")
+    run, found = read_mlflow_run(tmp_path / "run" / "mlruns")
+    assert run.info.status == "FAILED"
+    assert list(found["val/loss"].index) == list(
+        pd.read_csv(tmp_path / "run" / "metrics.csv").step.unique()
+    )
+
+
+def test_mlflow_runs_share_a_store_given_by_tracking_uri(tmp_path, monkeypatch):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    store = (tmp_path / "store").as_uri()
+    for name in ("a", "b"):
+        run_config(tmp_path / name, *MLFLOW, "trainer.max_epochs=1", f"logger.tracking_uri={store}")
+        assert not (tmp_path / name / "mlruns").exists()
+    client = MlflowClient(tracking_uri=store)
+    runs = client.search_runs([client.get_experiment_by_name("dlrun").experiment_id])
+    assert sorted(run.info.run_name for run in runs) == ["a", "b"]

@@ -83,6 +83,9 @@ class DlrunConfig:
     # train each configuration with seeds seed, seed+1, ..., seed+repeats-1 (aggregated in
     # tables)
     repeats: int = 1
+    # the metric an optimising sweeper (hydra/sweeper=optuna) minimises or maximises, by its
+    # summary.json name; checked once a run has finished, as its metrics depend on the task
+    objective: str = "val/loss"
 
     def __post_init__(self) -> None:
         if self.threads is not None:

@@ -39,6 +39,17 @@ class LoggerConfig:
     _target_: str = "dlrun.logger.CsvLogger"
 
 
+def check_subdir(subdir: str) -> None:
+    """A logger's folder is one name inside the run directory."""
+    name = str(subdir)
+    require(
+        name not in ("", ".", "..") and "/" not in name and "\\" not in name,
+        "subdir",
+        subdir,
+        "a folder name inside the run directory (no '/', not '.' or '..')",
+    )
+
+
 @dataclass
 class TensorBoardConfig(LoggerConfig):
     _target_: str = "dlrun.logger.TensorBoardLogger"
@@ -46,13 +57,29 @@ class TensorBoardConfig(LoggerConfig):
     subdir: str = "tensorboard"
 
     def __post_init__(self) -> None:
-        name = str(self.subdir)
-        require(
-            name not in ("", ".", "..") and "/" not in name and "\\" not in name,
-            "subdir",
-            self.subdir,
-            "a folder name inside the run directory (no '/', not '.' or '..')",
-        )
+        check_subdir(self.subdir)
+
+
+@dataclass
+class MlflowConfig(LoggerConfig):
+    _target_: str = "dlrun.logger.MlflowLogger"
+    # null: a file store in <run dir>/<subdir>, one per run; or an MLflow tracking URI that
+    # runs share (sqlite:///mlflow.db with sqlalchemy installed, http://host:5000)
+    tracking_uri: str | None = None
+    subdir: str = "mlruns"
+    # the MLflow experiment the runs go into
+    experiment: str = "dlrun"
+
+    def __post_init__(self) -> None:
+        check_subdir(self.subdir)
+        require(str(self.experiment).strip() != "", "experiment", self.experiment, "a name")
+        if self.tracking_uri is not None:
+            require(
+                str(self.tracking_uri).strip() != "",
+                "tracking_uri",
+                self.tracking_uri,
+                "null (a file store in the run directory) or an MLflow tracking URI",
+            )
 
 
 # trainer=<option> YAMLs extend these through /schema/trainer/<name>@_here_
@@ -60,4 +87,8 @@ TRAINER_SCHEMAS: dict[str, type] = {"trainer": TrainerConfig}
 
 
 # logger=<option> YAMLs extend these through /schema/logger/<name>@_here_
-LOGGER_SCHEMAS: dict[str, type] = {"csv": LoggerConfig, "tensorboard": TensorBoardConfig}
+LOGGER_SCHEMAS: dict[str, type] = {
+    "csv": LoggerConfig,
+    "tensorboard": TensorBoardConfig,
+    "mlflow": MlflowConfig,
+}

@@ -25,6 +25,7 @@ from dlrun.sweeps.jobs import STOP_FILE
 from dlrun.sweeps.resume import check_resume
 
 log = logging.getLogger("dlrun")
+OPTIMIZATION_RESULTS = "optimization_results.yaml"  # written by hydra-optuna-sweeper
 
 
 def count_jobs(config: DictConfig) -> int | None:
@@ -93,6 +94,19 @@ def check_output(config: DictConfig, key: str) -> None:
         sys.exit(2)  # a SystemExit passes through Hydra's callback and error handling
 
 
+def best_result(sweep_dir: Path, objective: str) -> str | None:
+    """The best trial an optimising sweeper (optuna) wrote to optimization_results.yaml."""
+    path = sweep_dir / OPTIMIZATION_RESULTS
+    if not path.is_file():
+        return None
+    results = OmegaConf.to_container(OmegaConf.load(path))
+    if "best_value" in results:
+        params = " ".join(f"{key}={value}" for key, value in results["best_params"].items())
+        return f"sweep: best {objective} {results['best_value']:.6g} with {params} ({path.name})"
+    count = len(results.get("solutions") or [])  # several directions: the Pareto front
+    return f"sweep: {count} Pareto-optimal trials in {path}"
+
+
 class DlrunCallback(Callback):
     """Configured in conf/config.yaml under hydra.callbacks (single runs go through it too)."""
 
@@ -120,10 +134,12 @@ class DlrunCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         spec = OmegaConf.to_container(config.report) if "report" in config else {}
+        objective = config.get("objective", "val/loss")
+        best = best_result(sweep_dir, objective)
+        # an optimising sweep's table shows what it optimised, unless report.metrics says
+        metrics = spec.get("metrics") or ([objective] if best else None)
         try:
-            report = build_report(
-                [sweep_dir], spec.get("rows"), spec.get("cols"), spec.get("metrics")
-            )
+            report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), metrics)
         except InputError as error:  # report.metrics or report.rows naming nothing recorded
             print(f"dlrun: error: {error}", file=sys.stderr)
             sys.exit(2)
@@ -133,6 +149,8 @@ class DlrunCallback(Callback):
         print_report(report)
         written = write_report(report, sweep_dir)
         log.info(f"sweep: wrote {', '.join(path.name for path in written)} to {sweep_dir}")
+        if best:
+            print(best)
         if report.failures:
             log.warning(
                 f"sweep: {len(report.failures)} of {len(report.runs)} runs did not "

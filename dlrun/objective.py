@@ -1,0 +1,54 @@
+"""The number a hyperparameter sweeper optimises: one metric of the job's summary (`objective`).
+
+    dlrun -m hydra/sweeper=optuna hydra.sweeper.n_trials=20 'optimizer.lr=interval(1e-3,1)'
+
+A failed, diverged or skipped job returns the worst value, +inf when minimising and -inf when
+maximising: Optuna then records the trial as complete and ranks it last. NaN would make Optuna
+(2.10, which hydra-optuna-sweeper 1.3 installs) mark the trial FAIL, which its samplers ignore
+rather than avoid, and a sweep whose every trial failed would end in an error (no best trial).
+"""
+
+import math
+
+from omegaconf import DictConfig, ListConfig
+
+from dlrun.errors import InputError
+
+# Hydra's default sweeper (the `-m a=1,2` grid) ignores what a job returns
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+
+
+def direction_name(direction) -> str:
+    """`minimize` or `maximize`, from hydra-optuna-sweeper's Direction enum or a string."""
+    return str(getattr(direction, "name", direction)).split(".")[-1]
+
+
+def worst_value(direction: str) -> float:
+    return -math.inf if direction == "maximize" else math.inf
+
+
+def objective_value(summary: dict | None, name: str, direction: str = "minimize") -> float:
+    """summary['metrics'][name] as a float; the worst value for a job that did not complete
+    or whose metric is not finite. A completed job without that metric is bad input."""
+    if summary is None or summary.get("status") != "completed":
+        return worst_value(direction)
+    metrics = summary.get("metrics") or {}
+    if name not in metrics:
+        names = ", ".join(sorted(metrics))
+        raise InputError(f"objective={name} is not a metric of this run; allowed: {names}")
+    value = math.nan if metrics[name] is None else float(metrics[name])
+    return value if math.isfinite(value) else worst_value(direction)
+
+
+def job_return(summary: dict | None, name: str, sweeper: DictConfig) -> dict | float | None:
+    """What a job returns to Hydra: the summary under the basic sweeper (which ignores it),
+    else the objective, the float every optimising sweeper expects."""
+    if sweeper.get("_target_") == BASIC_SWEEPER:
+        return summary
+    direction = sweeper.get("direction", "minimize")
+    if isinstance(direction, ListConfig | list):
+        raise InputError(
+            f"hydra.sweeper.direction={list(direction)}: dlrun's objective is one metric, "
+            "so the direction is one of: minimize, maximize"
+        )
+    return objective_value(summary, name, direction_name(direction))
