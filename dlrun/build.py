@@ -8,7 +8,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from dlrun.config import SCHEMAS
+from dlrun.config.options import datasets_of_kind
 from dlrun.config.settings import DlrunConfig
 from dlrun.config.trainer import TrainerConfig
 from dlrun.config.validate import check_config
@@ -17,7 +17,6 @@ from dlrun.errors import InputError
 from dlrun.logger import CsvLogger
 from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
-from dlrun.paths import config_dir
 
 TORCH_DEFAULT_THREADS = torch.get_num_threads()
 # Work per step (parameters × rows, × steps for sequences) below which one intra-op thread
@@ -71,29 +70,6 @@ def build_data(cfg: DictConfig, model_name: str, device: torch.device, dtype: to
         dtype,
         device,
     )
-
-
-def option_target(group: str, path) -> str | None:
-    """The _target_ of a group option's YAML: its own, or that of the schema it extends."""
-    node = OmegaConf.load(path)
-    if "_target_" in node:
-        return node._target_
-    for entry in node.get("defaults", []):
-        prefix = f"/schema/{group}/"
-        if isinstance(entry, str) and entry.startswith(prefix):
-            schema = SCHEMAS[group][entry[len(prefix) :].split("@")[0]]
-            return schema._target_
-    return None
-
-
-def datasets_of_kind(kinds: tuple[str, ...]) -> list[str]:
-    """The dataset options (conf/dataset/*.yaml) whose source yields one of `kinds`."""
-    names = []
-    for path in sorted((config_dir() / "dataset").glob("*.yaml")):
-        target = option_target("dataset", path)
-        if target is not None and get_class(target).kind in (*kinds, "any"):
-            names.append(path.stem)
-    return names
 
 
 def data_info(data: Data) -> DataInfo:

@@ -14,7 +14,8 @@ from omegaconf import OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-from dlrun.build import build, datasets_of_kind
+from dlrun.build import build
+from dlrun.config.options import datasets_of_kind
 from dlrun.config.validate import GROUPS as CONFIG_GROUPS
 from dlrun.config.validate import check_config
 from dlrun.errors import InputError
