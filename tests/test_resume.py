@@ -128,6 +128,9 @@ def test_resumed_sweep_continues_a_killed_job_only_from_its_own_checkpoint(
         assert json.loads((run_dir / "job.json").read_text())["complete"] is True
         # Hydra's copy of the config describes the run beside it, not a job that ran there
         assert OmegaConf.load(run_dir / ".hydra" / "config.yaml").seed == seed
+    # and the table is complete: every seed counted once, none failed
+    table = pd.read_csv(tmp_path / "sweep" / "comparison.csv")
+    assert set(table["n"]) == {3} and set(table["n_failed"]) == {0}
 
 
 @pytest.mark.parametrize(
