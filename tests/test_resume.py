@@ -182,3 +182,60 @@ def test_checkpoint_false_writes_none_and_cannot_be_resumed(dlrun_main, tmp_path
     assert (run_dir / "summary.json").is_file() and not (run_dir / "checkpoint.pt").exists()
     code, _, err = dlrun_main(*overrides, f"resume={run_dir}")
     assert code == 2 and "trainer.checkpoint=false" in err and err.count("\n") == 1
+
+
+def corrupt(run_dir, damage: str) -> None:
+    """Damage a killed run's record as a disk, another tool or a hostile hand could."""
+    checkpoint = run_dir / "checkpoint.pt"
+    if damage == "garbage checkpoint":
+        checkpoint.write_bytes(os.urandom(600))
+    elif damage == "truncated checkpoint":
+        checkpoint.write_bytes(checkpoint.read_bytes()[:400])
+    elif damage == "pickled object":
+        import argparse
+
+        import torch
+
+        torch.save({"model": argparse.Namespace(a=1)}, checkpoint)
+    elif damage == "not a checkpoint":
+        import torch
+
+        torch.save({"weights": torch.zeros(3)}, checkpoint)
+    elif damage == "metrics.csv garbage":
+        (run_dir / "metrics.csv").write_bytes(b'a,"b\n\x00\x01')
+    elif damage == "steps.csv without lr":
+        (run_dir / "steps.csv").write_text("epoch,step,loss\n1,1,0.5\n")
+
+
+@pytest.mark.parametrize(
+    "damage, phrase",
+    [
+        ("garbage checkpoint", "checkpoint.pt is damaged"),
+        ("truncated checkpoint", "checkpoint.pt is damaged"),
+        ("pickled object", "weights_only=True"),
+        ("not a checkpoint", "is not a dlrun checkpoint"),
+        ("metrics.csv garbage", "metrics.csv is damaged"),
+        ("steps.csv without lr", "no column lr"),
+    ],
+)
+def test_resume_over_a_damaged_record_is_refused_in_one_line(
+    dlrun_main, tmp_path, monkeypatch, damage, phrase
+):
+    run_dir = tmp_path / "killed"
+    args = (*OVERRIDES, "trainer.max_epochs=4", f"hydra.run.dir={run_dir}")
+    save = RunRecord.save_checkpoint
+
+    def save_then_die(self, model, optimizer, epoch, step, **state):
+        save(self, model, optimizer, epoch, step, **state)
+        if epoch == 2:
+            raise KilledHard
+
+    monkeypatch.setattr(RunRecord, "save_checkpoint", save_then_die)
+    with pytest.raises(KilledHard):
+        dlrun_main(*args)
+    monkeypatch.setattr(RunRecord, "save_checkpoint", save)
+    corrupt(run_dir, damage)
+    code, out, err = dlrun_main(*args, "resume=true")
+    assert code == 2 and "Traceback" not in out + err, err
+    (line,) = [line for line in err.splitlines() if line.strip()]
+    assert line.startswith("dlrun: error: resume:") and phrase in line, line

@@ -8,6 +8,9 @@ seed). It continues only with the configuration it was started with (dlrun.sweep
 """
 
 import logging
+import pickle
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,12 +83,55 @@ def check_same_run(config: DictConfig, run_dir: Path, resume) -> None:
         )
 
 
-def read_rows(path: Path, last_epoch: int) -> pd.DataFrame | None:
-    """The rows of a record CSV up to last_epoch (a kill can leave later rows behind)."""
+def read_rows(path: Path, last_epoch: int, columns: tuple[str, ...]) -> pd.DataFrame | None:
+    """The rows of metrics.csv or steps.csv up to the checkpoint's epoch (a kill can leave
+    later rows behind; None: no file); a file that does not parse, or lacks one of `columns`,
+    is refused in one line."""
     if not path.is_file():
         return None
-    frame = pd.read_csv(path)
-    return frame[frame.epoch <= last_epoch]
+    try:
+        frame = pd.read_csv(path)
+        missing = [column for column in columns if column not in frame.columns]
+        if missing:
+            raise KeyError(f"no column {', '.join(missing)}")
+        return frame[frame["epoch"] <= last_epoch]
+    except (ValueError, KeyError, TypeError, pd.errors.ParserError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise InputError(
+            f"resume: {path} is damaged ({reason}); allowed: the file as dlrun wrote it, "
+            "or start a new run"
+        ) from None
+
+
+def load_checkpoint(path: Path, device) -> dict:
+    """checkpoint.pt as tensors only (weights_only=True); a damaged file, or one holding a
+    pickled object, is refused in one line and nothing in it is run."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as error:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if found is None:  # not a zip archive, not a pickle either: bytes of something else
+            raise InputError(
+                f"resume: {path} is damaged (neither a torch archive nor a pickle); allowed: a "
+                "checkpoint dlrun wrote, or delete it to train from the start"
+            ) from None
+        raise InputError(
+            f"resume: {path} holds a pickled object ({found.group(1)}), which "
+            "torch.load(weights_only=True) refuses, so nothing in it was run; allowed: a "
+            "checkpoint dlrun wrote"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
+        reason = " ".join(str(error).split()[:30]) or type(error).__name__
+        raise InputError(
+            f"resume: {path} is damaged ({reason}); allowed: a checkpoint dlrun wrote, or delete "
+            "it to train from the start"
+        ) from None
+    if not isinstance(state, dict) or not {"model", "optimizer", "epoch", "step"} <= set(state):
+        raise InputError(
+            f"resume: {path} is not a dlrun checkpoint (it lacks model, optimizer, epoch or "
+            "step); allowed: a checkpoint dlrun wrote"
+        )
+    return state
 
 
 def resume_training(run_dir: Path, experiment, record: RunRecord) -> Start | None:
@@ -95,7 +141,7 @@ def resume_training(run_dir: Path, experiment, record: RunRecord) -> Start | Non
     if not path.is_file():
         log.info(f"resume: no checkpoint in {run_dir}, training from the start")
         return None
-    state = torch.load(path, map_location=experiment.device, weights_only=True)
+    state = load_checkpoint(path, experiment.device)
     if "generator" not in state:
         raise InputError(f"resume: {path} holds no RNG state, so it cannot be continued exactly")
     try:
@@ -112,10 +158,10 @@ def resume_training(run_dir: Path, experiment, record: RunRecord) -> Start | Non
     experiment.threads = int(state.get("threads", experiment.threads))
     torch.set_num_threads(experiment.threads)
     epoch = int(state["epoch"])
-    evaluations = read_rows(Path(run_dir) / METRICS_FILE, epoch)
+    evaluations = read_rows(Path(run_dir) / METRICS_FILE, epoch, ("epoch", "split"))
     if evaluations is not None:
         record.evaluations = evaluations.to_dict("records")
-    steps = read_rows(Path(run_dir) / STEPS_FILE, epoch)
+    steps = read_rows(Path(run_dir) / STEPS_FILE, epoch, ("epoch", "step", "lr"))
     if steps is not None and len(steps):
         record.step_frames = [steps]
         record.last_lr = float(steps.lr.iloc[-1])
