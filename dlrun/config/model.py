@@ -250,9 +250,7 @@ class ESNConfig(ModelConfig):
         require(self.spectral_radius >= 0, "spectral_radius", self.spectral_radius, ">= 0")
         require(self.input_scaling >= 0, "input_scaling", self.input_scaling, ">= 0")
         require(0 <= self.sparsity < 1, "sparsity", self.sparsity, "0 <= x < 1")
-        require(
-            0 <= self.input_sparsity < 1, "input_sparsity", self.input_sparsity, "0 <= x < 1"
-        )
+        require(0 <= self.input_sparsity < 1, "input_sparsity", self.input_sparsity, "0 <= x < 1")
         require(0 < self.leak_rate <= 1, "leak_rate", self.leak_rate, "0 < a <= 1")
         require(self.readout in ("ridge", "sgd"), "readout", self.readout, "ridge|sgd")
         require(self.ridge >= 0, "ridge", self.ridge, "a penalty >= 0")
