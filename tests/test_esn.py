@@ -151,3 +151,11 @@ def test_a_washout_past_every_training_row_is_an_input_error():
     model = make_esn(data, washout=10_000)
     with pytest.raises(InputError, match="model.washout=10000"):
         model.fit_series(data.series, data.train.steps, data.train.y)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("input_sparsity", 1.0), ("input_sparsity", -0.1), ("washout", -1)]
+)
+def test_input_sparsity_and_washout_outside_their_range_are_refused(key, value):
+    with pytest.raises(ValueError, match=f"{key}={value!r} is not allowed"):
+        ESNConfig(**{key: value})
