@@ -151,9 +151,11 @@ def evaluate(model: DeepGLM, splits: dict[str, Split]) -> dict[str, dict[str, fl
     model.eval()
     results = {}
     for name, split in splits.items():
-        eta = torch.cat(
-            [model(split.X[i : i + EVAL_CHUNK_ROWS]) for i in range(0, len(split), EVAL_CHUNK_ROWS)]
-        )
+        if model.through_series and split.steps is not None:  # from the one run, not windows
+            eta = model.series_eta(split.steps)
+        else:
+            chunks = range(0, len(split), EVAL_CHUNK_ROWS)
+            eta = torch.cat([model(split.X[i : i + EVAL_CHUNK_ROWS]) for i in chunks])
         results[name] = tasks.metrics(model.task, eta, split.y)
     model.train()
     return results
@@ -249,9 +251,13 @@ def solve(
     record,
     console,
 ) -> FitResult:
-    """Fit in the model's one solve on the training split; evaluate and record it as epoch 0."""
+    """Fit in the model's one solve on the training split (in one run through the series where
+    the data are one and the model can); evaluate and record it as epoch 0."""
     started = perf_counter()
-    model.fit_closed_form(data.train.X, data.train.y)
+    if model.through_series and data.series is not None:
+        model.fit_series(data.series, data.train.steps, data.train.y)
+    else:
+        model.fit_closed_form(data.train.X, data.train.y)
     train_time = perf_counter() - started
     metrics = evaluate(model, data.splits)
     status = "completed" if is_finite(metrics) else "diverged"

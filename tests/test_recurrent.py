@@ -151,7 +151,7 @@ def test_esn_ridge_readout_is_the_ridge_solution():
     model.fit_closed_form(x, y)
     phi = model.hidden_states(x)[:, -1]
     design = torch.cat([phi, torch.ones(40, 1, dtype=torch.float64)], dim=1)
-    penalty = torch.diag(torch.tensor([1e-3 * 40] * 20 + [0.0], dtype=torch.float64))
+    penalty = torch.diag(torch.tensor([1e-3] * 20 + [0.0], dtype=torch.float64))  # λ, no N
     solution = torch.linalg.solve(design.T @ design + penalty, design.T @ y)
     torch.testing.assert_close(model.head.linear.weight[0], solution[:20])
     torch.testing.assert_close(model.head.linear.bias[0], solution[20])

@@ -67,6 +67,32 @@ def test_forecasting_windows_keep_the_future_as_test():
     assert len(table.X) + 30 <= 500 - 100
 
 
+def test_forecasting_sets_hand_over_their_series_and_each_rows_step():
+    table = from_schema(dataset.Narma10Config, n_samples=200, seq_len=15).load(0)
+    u, y = sequences.narma10(215, 0)
+    series = table.series
+    np.testing.assert_array_equal(series.inputs[:, 0], u)
+    # the target at step t is the next output y(t + 1); none after the last step
+    np.testing.assert_array_equal(series.targets[:-1], y[1:])
+    assert np.isnan(series.targets[-1])
+    for X, targets, steps in (
+        (table.X, table.y, series.steps),
+        (table.X_test, table.y_test, series.test_steps),
+    ):
+        np.testing.assert_array_equal(targets, series.targets[steps])
+        for row in (0, len(X) - 1):
+            np.testing.assert_array_equal(X[row, :, 0], u[steps[row] - 14 : steps[row] + 1])
+    # the test stretch is the last in time, after the windows that overlap it were dropped
+    assert series.test_steps[0] == series.steps[-1] + 15 + 1
+    assert series.test_steps[-1] == len(u) - 2
+
+
+def test_independent_sequences_have_no_series():
+    for schema in (dataset.AddingConfig, dataset.CopyConfig):
+        assert from_schema(schema, n_samples=20, seq_len=5).load(0).series is None
+    assert from_schema(dataset.SeqDigitsConfig).load(0).series is None
+
+
 def test_seq_digits_reads_rows_and_pixels():
     rows = from_schema(dataset.SeqDigitsConfig).load(0)
     pixels = from_schema(dataset.SeqDigitsConfig, pixel_by_pixel=True).load(0)
@@ -90,9 +116,8 @@ def test_too_short_series_is_an_input_error():
     series = np.arange(309, dtype=np.float64)
     with pytest.raises(InputError, match="seq_len=400"):
         sequences.windows(series, seq_len=400, horizon=1)
-    X, y = sequences.windows(series, seq_len=300, horizon=1)
     with pytest.raises(InputError, match="too short for seq_len=300"):
-        sequences.forecasting_table(X, y, test_fraction=0.2, name="sunspots")
+        sequences.forecasting_table(series, 300, 1, test_fraction=0.2, name="sunspots")
 
 
 def test_too_short_sunspots_is_an_input_error():

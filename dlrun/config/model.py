@@ -231,21 +231,30 @@ class ESNConfig(ModelConfig):
     input_scaling: float = 1.0
     # fraction of zeros in W
     sparsity: float = 0.9
+    # fraction of zeros in U (reservoirpy's input_connectivity is 1 − this); 0: dense
+    input_sparsity: float = 0.0
     # a in h = (1 − a) h(t-1) + a tanh(...); 1: no leak
     leak_rate: float = 1.0
     # ridge: closed-form ridge regression, no SGD | sgd: train the readout with the optimizer
     readout: str = "ridge"
-    # readout=ridge: the penalty λ (the solve adds λ·rows·I to the Gram matrix)
+    # readout=ridge: the penalty λ of ‖Y − HW − b‖² + λ‖W‖² (scikit-learn's alpha, reservoirpy's
+    # ridge; not scaled by the number of rows; the bias is not penalised)
     ridge: float = 1e-6
+    # series datasets (mackey_glass, narma10, sunspots), readout=ridge: the reservoir runs once
+    # through the series; rows ending before this step are left out of the fit. 0: every row
+    # (the first has already seen seq_len steps, as a window would)
+    washout: int = 0
 
     def __post_init__(self) -> None:
         require(self.reservoir_size >= 1, "reservoir_size", self.reservoir_size, "an integer >= 1")
         require(self.spectral_radius >= 0, "spectral_radius", self.spectral_radius, ">= 0")
         require(self.input_scaling >= 0, "input_scaling", self.input_scaling, ">= 0")
         require(0 <= self.sparsity < 1, "sparsity", self.sparsity, "0 <= x < 1")
+        require(0 <= self.input_sparsity < 1, "input_sparsity", self.input_sparsity, "0 <= x < 1")
         require(0 < self.leak_rate <= 1, "leak_rate", self.leak_rate, "0 < a <= 1")
         require(self.readout in ("ridge", "sgd"), "readout", self.readout, "ridge|sgd")
         require(self.ridge >= 0, "ridge", self.ridge, "a penalty >= 0")
+        require(self.washout >= 0, "washout", self.washout, "an integer >= 0")
 
 
 # model=<option> YAMLs extend these through /schema/model/<name>@_here_

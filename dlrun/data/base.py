@@ -8,6 +8,22 @@ KINDS = ("tabular", "image", "sequence")
 
 
 @dataclass
+class Series:
+    """The one long series a forecasting source cuts its windows from, in time order.
+
+    Row i of X ends at step `steps[i]`: its window is inputs[steps[i] − T + 1 : steps[i] + 1]
+    and its target y[i] = targets[steps[i]], the value to predict at that step; `test_steps`
+    likewise for X_test. A model may run once through `inputs` instead of restarting in every
+    window (the ESN's series mode); the steps between the splits' rows are run through unused.
+    """
+
+    inputs: np.ndarray  # (S, F): the input at every step
+    targets: np.ndarray  # (S,): the target at every step, NaN where it lies beyond the series
+    steps: np.ndarray  # (N,) int: the step of each row of X
+    test_steps: np.ndarray | None = None  # (N_test,) int: the step of each row of X_test
+
+
+@dataclass
 class Table:
     """Raw arrays of one data source, before splitting and scaling.
 
@@ -27,6 +43,9 @@ class Table:
     # tabular rows that are flattened images (digits' 64 pixels): their (H, W) or (C, H, W),
     # so that convolutional models can see the grid while the others keep named features
     image_shape: tuple[int, ...] | None = None
+    # sources that cut one long series into windows (forecasting): the series, in time order;
+    # None for independent rows or sequences (adding, copy, seq_digits)
+    series: Series | None = None
 
 
 class Source:

@@ -3,14 +3,15 @@ the digits read row by row, and the sunspot numbers that ship with statsmodels.
 
 Every source gives X shaped (N, T, F); `seq_len` is T (the experiments sweep it).
 Forecasting sets cut one long series into windows and keep the last windows, in time order,
-as the test split, so that no test value was seen in training.
+as the test split, so that no test value was seen in training; they also hand over the series
+itself (Table.series), which the ESN runs through once. The other sets are independent sequences.
 """
 
 import numpy as np
 from sklearn import datasets
 
 from dlrun.config.dataset import INTEGRATION_STEP
-from dlrun.data.base import Source, Table
+from dlrun.data.base import Series, Source, Table
 from dlrun.errors import InputError
 
 
@@ -80,17 +81,31 @@ def windows(series: np.ndarray, seq_len: int, horizon: int, inputs: np.ndarray |
     return inputs[index][..., None], series[np.arange(n) + seq_len - 1 + horizon]
 
 
-def forecasting_table(X: np.ndarray, y: np.ndarray, test_fraction: float, name: str) -> Table:
-    """The last windows (in time order) are the test split; the windows overlapping them go."""
-    seq_len = X.shape[1]
+def forecasting_table(
+    series: np.ndarray,
+    seq_len: int,
+    horizon: int,
+    test_fraction: float,
+    name: str,
+    inputs: np.ndarray | None = None,
+) -> Table:
+    """Windows of one series: the last windows (in time order) are the test split and the
+    windows overlapping them go; the series itself rides along as Table.series."""
+    X, y = windows(series, seq_len, horizon, inputs)
     n_test = round(len(X) * test_fraction)
     n_train = len(X) - n_test - seq_len  # drop the windows that share values with the test ones
     if n_test > 0 and n_train < 2:
         raise InputError(
             f"the {name} series is too short for seq_len={seq_len} and this test split"
         )
+    inputs = series if inputs is None else inputs
+    targets = np.full(len(series), np.nan)
+    targets[: len(series) - horizon] = series[horizon:]
+    steps = np.arange(len(X)) + seq_len - 1  # window i ends at step i + T − 1
     if n_test == 0:
-        return Table(X, y, [name], kind="sequence", task="regression")
+        whole = Series(inputs[:, None], targets, steps)
+        return Table(X, y, [name], kind="sequence", task="regression", series=whole)
+    whole = Series(inputs[:, None], targets, steps[:n_train], steps[-n_test:])
     return Table(
         X[:n_train],
         y[:n_train],
@@ -99,6 +114,7 @@ def forecasting_table(X: np.ndarray, y: np.ndarray, test_fraction: float, name: 
         task="regression",
         X_test=X[-n_test:],
         y_test=y[-n_test:],
+        series=whole,
     )
 
 
@@ -138,8 +154,9 @@ class MackeyGlass(SequenceSource):
     def load(self, seed: int) -> Table:
         length = self.n_samples + self.seq_len + self.horizon - 1
         series = mackey_glass(length, self.tau, self.step, self.data_seed)
-        X, y = windows(series, self.seq_len, self.horizon)
-        return forecasting_table(X, y, self.test_fraction, "mackey_glass")
+        return forecasting_table(
+            series, self.seq_len, self.horizon, self.test_fraction, "mackey_glass"
+        )
 
 
 def narma10(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,9 +175,7 @@ class Narma10(SequenceSource):
 
     def load(self, seed: int) -> Table:
         u, y = narma10(self.n_samples + self.seq_len, self.data_seed)
-        X, targets = windows(y, self.seq_len, 1, inputs=u)
-        table = forecasting_table(X, targets, self.test_fraction, "u")
-        return table
+        return forecasting_table(y, self.seq_len, 1, self.test_fraction, "u", inputs=u)
 
 
 class SeqDigits(Source):
@@ -202,5 +217,4 @@ class Sunspots(Source):
                 "pip install 'dlrun[series]' (or pip install statsmodels)"
             ) from None
         series = sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(dtype=np.float64)
-        X, y = windows(series, self.seq_len, self.horizon)
-        return forecasting_table(X, y, self.test_fraction, "sunspots")
+        return forecasting_table(series, self.seq_len, self.horizon, self.test_fraction, "sunspots")

@@ -16,6 +16,8 @@ MAX_INFERRED_CLASSES = 20
 class Split:
     X: Tensor
     y: Tensor
+    # a series' rows (Table.series): the step of the series at which each row ends
+    steps: Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.X)
@@ -38,6 +40,9 @@ class Data:
     true_coefficients: dict[str, np.ndarray] | None
     # tabular rows that are flattened images: their image shape (see Table.image_shape)
     image_shape: tuple[int, ...] | None = None
+    # one long series (Table.series): its inputs (S, F) in time order, standardised like the
+    # windows; each split's `steps` says where its rows are. None for independent sequences.
+    series: Tensor | None = None
 
     @property
     def train(self) -> Split:
@@ -121,6 +126,16 @@ def _scaling(X: np.ndarray, kind: str, standardize: bool) -> tuple[np.ndarray, n
     return np.atleast_1d(mean), np.atleast_1d(scale)
 
 
+def _series_steps(table: Table, index: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The series step of every row of each split (Table.series); {} without a series."""
+    if table.series is None:
+        return {}
+    steps = {name: table.series.steps[rows] for name, rows in index.items()}
+    if table.series.test_steps is not None:
+        steps["test"] = table.series.test_steps
+    return steps
+
+
 def prepare(
     source: Source,
     family: str | None,
@@ -162,13 +177,19 @@ def prepare(
 
     mean, scale = _scaling(arrays["train"][0], table.kind, source.standardize)
     label_dtype = torch.long if task == "multiclass" else dtype
+    steps = _series_steps(table, index)
     splits = {
         name: Split(
             torch.as_tensor((features - mean) / scale, dtype=dtype, device=device),
             torch.as_tensor(labels, dtype=label_dtype, device=device),
+            None if name not in steps else torch.as_tensor(steps[name], device=device),
         )
         for name, (features, labels) in arrays.items()
     }
+    series = None
+    if table.series is not None:
+        inputs = (np.asarray(table.series.inputs, dtype=np.float64) - mean) / scale
+        series = torch.as_tensor(inputs, dtype=dtype, device=device)
     return Data(
         splits=splits,
         task=task,
@@ -181,4 +202,5 @@ def prepare(
         scale=scale,
         true_coefficients=table.true_coefficients,
         image_shape=table.image_shape,
+        series=series,
     )

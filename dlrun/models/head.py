@@ -41,7 +41,7 @@ class DeepGLM(nn.Module):
     Subclasses take `(data: DataInfo, **options)`, build `body` and pass its output width.
     The capabilities below are declared here once and overridden where a model differs; each is
     read in one place: dlrun.build (data kinds and targets, second derivatives), dlrun.loop.fit
-    (closed form) and dlrun.analyses (recurrent).
+    (closed form, through series) and dlrun.analyses (recurrent).
     """
 
     # the kinds of data (dlrun.data.base.KINDS) this model can take
@@ -52,6 +52,10 @@ class DeepGLM(nn.Module):
     second_derivatives: bool = True
     # whether training is one solve, `fit_closed_form`, rather than optimizer steps
     closed_form: bool = False
+    # whether its closed-form fit runs once through a dataset's one long series (Data.series,
+    # the forecasting sets) instead of restarting in every window: `fit_series`, then
+    # `series_eta` for each split's rows (the ESN's ridge readout)
+    through_series: bool = False
     # whether it writes out its recursion, `hidden_states(x, probes)` (∂L/∂h⁽ᵗ⁾ diagnostics)
     recurrent: bool = False
 
@@ -80,3 +84,12 @@ class DeepGLM(nn.Module):
     def fit_closed_form(self, x: Tensor, y: Tensor) -> None:
         """Fit the parameters in one solve (models with `closed_form` true)."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form fit")
+
+    def fit_series(self, series: Tensor, steps: Tensor, y: Tensor) -> None:
+        """Fit in one run through `series` (S, F) on the training rows at `steps` (models with
+        `through_series` true), keeping what `series_eta` needs."""
+        raise NotImplementedError(f"{type(self).__name__} does not run through a series")
+
+    def series_eta(self, steps: Tensor) -> Tensor:
+        """η of the rows that end at `steps` of the series that `fit_series` ran through."""
+        raise NotImplementedError(f"{type(self).__name__} does not run through a series")
