@@ -18,13 +18,15 @@ independent sequences (adding, copy, seq_digits) restart from zero in every wind
 import numpy as np
 import torch
 from scipy import sparse
-
-# scipy's kernel behind `csr_matrix @ vector`, called directly: it adds into a given row
-# instead of allocating a result at every step
-from scipy.sparse._sparsetools import csr_matvec
 from torch import Tensor, nn
 
 from dlrun.errors import InputError
+
+try:  # scipy's kernel behind `csr_matrix @ vector`, called directly: it adds into a given row
+    # instead of allocating a result at every step (a private name: fall back if it moves)
+    from scipy.sparse._sparsetools import csr_matvec
+except ImportError:  # pragma: no cover - other scipy versions
+    csr_matvec = None
 from dlrun.models.base import DataInfo
 from dlrun.models.recurrent import RecurrentGLM
 
@@ -95,7 +97,10 @@ def _run_numpy(W: np.ndarray, states: np.ndarray, leak_rate: float) -> None:
         indptr, indices, values = csr.indptr, csr.indices, csr.data
 
         def add_recurrent(h: np.ndarray, row: np.ndarray) -> None:
-            csr_matvec(size, size, indptr, indices, values, h, row)  # row += W h
+            if csr_matvec is None:
+                row += csr @ h
+            else:
+                csr_matvec(size, size, indptr, indices, values, h, row)  # row += W h
     else:
         product = np.empty(size, dtype=states.dtype)
 
