@@ -189,3 +189,20 @@ def test_a_sweep_directory_that_cannot_be_written_is_one_line(dlrun_main, tmp_pa
     code, out, err = dlrun_main("-m", *QUICK, "seed=0,1", "hydra.sweep.dir=/proc/dlrun-test")
     assert code == 2 and err.startswith("dlrun: error: hydra.sweep.dir=/proc/dlrun-test")
     assert err.count("\n") == 1 and "Traceback" not in out + err
+
+
+def test_help_lists_the_config_groups_and_not_the_schemas(dlrun_main):
+    code, out, _ = dlrun_main("--help")
+    groups = out.split("== Config groups")[1].split("== Config:")[0]
+    listed = [line.split(":")[0] for line in groups.splitlines()[1:] if ":" in line]
+    assert listed == ["dataset", "experiment", "logger", "model", "optimizer", "trainer"]
+    assert "schema" not in out.split("== Config:")[0]
+
+
+@pytest.mark.parametrize("typed,expected", [("sch", []), ("", ["model=", "optimizer="])])
+def test_shell_completion_offers_groups_but_no_schemas(dlrun_main, monkeypatch, typed, expected):
+    monkeypatch.setenv("COMP_LINE", f"dlrun {typed}")
+    code, out, _ = dlrun_main("-sc", "query=bash")
+    offered = out.split()
+    assert code == 0 and all(word in offered for word in expected)
+    assert not [word for word in offered if word.startswith("schema")]

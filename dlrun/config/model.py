@@ -248,7 +248,7 @@ class ESNConfig(ModelConfig):
         require(self.ridge >= 0, "ridge", self.ridge, "a penalty >= 0")
 
 
-# model=<option> YAMLs extend these through /schema/model/<name>@_here_
+# model=<option> YAMLs extend these through /schema.model.<name>@_here_
 SCHEMAS: dict[str, type] = {
     "glm": GLMConfig,
     "mlp": MLPConfig,
