@@ -1,5 +1,6 @@
 """The `dlrun` command: Hydra composes the config, then each seed of the job runs."""
 
+import signal
 import sys
 
 import hydra
@@ -15,17 +16,44 @@ register_schemas()
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def main(cfg: DictConfig) -> dict | None:
+def hydra_main(cfg: DictConfig) -> dict | None:
     """Run the composed config: each seed into its directory (dlrun.sweeps.jobs, dlrun.run).
 
     Bad input, and a run record that cannot be written (a full disk), end a run with one line
     and exit code 2; in a sweep a failing job is a result of the sweep, not its end.
     """
+    job, console = Job.from_hydra(cfg), RunConsole()
+    single = job.sweep_dir is None  # a sweep names its directory in its own lines
     try:
-        return run_job(Job.from_hydra(cfg), RunConsole())
+        if single:
+            console.run_directory("run directory:", job.directory)
+        summary = run_job(job, console)
     except (InputError, OSError) as error:
         print(f"dlrun: error: {' '.join(str(error).split())}", file=sys.stderr)
         sys.exit(2)
+    if single:
+        console.run_directory("results in", job.directory)
+    return summary
+
+
+# Hydra's flags that only print (help, the composed config, shell completion) and exit
+PRINT_ONLY_FLAGS = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "-sc"}
+PRINT_ONLY_FLAGS |= {"--shell-completion", "--version"}
+
+
+def main() -> None:
+    """The `dlrun` entry point. A command that only prints stops quietly when its reader does
+    (`dlrun --help | head -3`), killed by SIGPIPE as Unix tools are: Hydra would report the
+    BrokenPipeError with a traceback. A run's lines cope with a closed pipe themselves."""
+    print_only = any(arg.split("=")[0] in PRINT_ONLY_FLAGS for arg in sys.argv[1:])
+    if not (print_only and hasattr(signal, "SIGPIPE")):  # Windows has no SIGPIPE
+        hydra_main()
+        return
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        hydra_main()
+    finally:  # in-process callers (the tests) keep Python's handling
+        signal.signal(signal.SIGPIPE, previous)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 import errno
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -206,3 +209,35 @@ def test_shell_completion_offers_groups_but_no_schemas(dlrun_main, monkeypatch, 
     offered = out.split()
     assert code == 0 and all(word in offered for word in expected)
     assert not [word for word in offered if word.startswith("schema")]
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--cfg", "job"), ("-sc", "install=bash")])
+def test_a_reader_that_stops_early_ends_dlrun_quietly(args):
+    # `dlrun --help | head -3`: here the reader is gone before dlrun writes a byte
+    dlrun = subprocess.Popen(
+        [sys.executable, "-m", "dlrun.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    dlrun.stdout.close()
+    err = dlrun.stderr.read()
+    # ended by SIGPIPE, as `yes | head` is (a shell reports 141 = 128 + 13); nothing on stderr
+    assert dlrun.wait(timeout=120) == -signal.SIGPIPE
+    assert err == ""
+
+
+def test_a_run_whose_reader_stops_early_still_completes_its_record(tmp_path):
+    # `dlrun | head -1`: the run goes on without its terminal and writes its whole record
+    dlrun = subprocess.Popen(
+        [sys.executable, "-m", "dlrun.cli", *QUICK, "model.hidden=[8]"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    dlrun.stdout.close()
+    err = dlrun.stderr.read()
+    assert dlrun.wait(timeout=300) == 0 and err == ""
+    (run_dir,) = run_dirs(tmp_path / "outputs")
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
