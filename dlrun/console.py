@@ -6,6 +6,7 @@ line lands above the live bar instead of onto its row. The log file keeps Hydra'
 """
 
 import logging
+import math
 import os
 import re
 import sys
@@ -86,7 +87,7 @@ def evaluation_line(epoch: int, metrics: dict[str, dict[str, float]], grad_norm:
         if name in last:
             parts.append(f"{splits[-1]} {name} {short_number(format_metric(name, last[name]))}")
             break
-    if grad_norm == grad_norm:  # NaN for a closed-form fit: no gradient steps
+    if not math.isnan(grad_norm):  # NaN for a closed-form fit: no gradient steps
         parts.append(f"grad {short_number(f'{grad_norm:.3g}')}")
     return " | ".join(parts)
 
