@@ -54,7 +54,7 @@ def test_the_bar_counts_steps_within_an_epoch_from_the_counter(terminal):
     taken = []  # the loop's step log, appended to as steps go
     run_console.epoch_started(2, steps_done=40, steps_taken=taken.__len__)
     taken.extend([0] * 7)
-    list(progress.get_renderables())  # what rich's refresh thread does 10 times a second
+    list(progress.get_renderables())  # what rich's refresh thread does 5 times a second
     assert task.completed == 47 and task.fields["epoch"] == 2
     run_console.advance(80)
     taken.extend([0] * 3)  # the log keeps growing (eval_every > 1): the bar holds
