@@ -1,10 +1,27 @@
-"""What a run shows: a rich progress bar on a terminal, one log line per evaluation, a table."""
+"""What a run shows: log lines above a live progress bar, one line per evaluation, a table.
+
+Every line goes through one rich console, TERMINAL: Hydra's job logging prints through it
+(TerminalHandler, conf/hydra/job_logging/dlrun.yaml) and the progress bar draws on it, so a
+line lands above the live bar instead of onto its row. The log file keeps Hydra's format.
+"""
 
 import logging
+import math
+import os
+import re
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from dlrun.report.render import format_metric
@@ -12,14 +29,89 @@ from dlrun.report.render import format_metric
 log = logging.getLogger("dlrun")
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader is gone (`dlrun | head -3`): Python
+    flushes stdout again at exit, and that flush would fail with a second BrokenPipeError."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class RunTerminal(Console):
+    """rich's console, except that a reader that stops early (`dlrun | head -3`) does not end
+    the run: rich would exit at once, leaving a run record without its summary."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # what rich does too: nothing more is written
+        silence_stdout()
+
+
+# file=None: the console writes to whatever sys.stdout is at the time (pytest's capture too)
+TERMINAL = RunTerminal(highlight=False)
+# the task's main metric, shown in the per-epoch line; every metric is in metrics.csv
+HEADLINE_METRICS = ("acc", "r2", "deviance")
+
+
+class TerminalHandler(logging.Handler):
+    """Log records printed through TERMINAL: above a live progress bar, without a timestamp
+    (the log file has it); warnings and errors say their level."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            if record.levelno >= logging.WARNING:
+                text = f"{record.levelname.lower()}: {text}"
+            # a terminal wraps at word boundaries; a pipe or a file gets the line unbroken
+            TERMINAL.print(text, markup=False, soft_wrap=not TERMINAL.is_terminal)
+        except Exception:
+            self.handleError(record)
+
+
+def short_number(text: str) -> str:
+    """A number's text without the exponent's padding: 3.166e+04 -> 3.166e4, 1e-05 -> 1e-5."""
+    return re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", text)
+
+
 def evaluation_line(epoch: int, metrics: dict[str, dict[str, float]], grad_norm: float) -> str:
-    """epoch 3 | train loss 0.4123 | val loss 0.4410 | val acc 87.20% | grad 1.93"""
+    """epoch 3 | train loss 0.4123 | val loss 0.4410 | val acc 87.20% | grad 1.93
+
+    The losses of the splits but test (kept for the end) and the task's main metric on the
+    last of them (val), so the line fits 80 columns; metrics.csv holds every metric.
+    """
+    splits = [split for split in metrics if split != "test"] or list(metrics)
     parts = [f"epoch {epoch}"]
-    for split, values in metrics.items():
-        for name, value in values.items():
-            parts.append(f"{split} {name} {format_metric(name, value)}")
-    parts.append(f"grad {grad_norm:.3g}")
+    parts += [
+        f"{split} loss {short_number(format_metric('loss', metrics[split]['loss']))}"
+        for split in splits
+    ]
+    last = metrics[splits[-1]]
+    for name in HEADLINE_METRICS:
+        if name in last:
+            parts.append(f"{splits[-1]} {name} {short_number(format_metric(name, last[name]))}")
+            break
+    if not math.isnan(grad_norm):  # NaN for a closed-form fit: no gradient steps
+        parts.append(f"grad {short_number(f'{grad_norm:.3g}')}")
     return " | ".join(parts)
+
+
+def shown_path(path: Path) -> str:
+    """path relative to the working directory when inside it (outputs/runs/...), else absolute."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else relative
+
+
+class StepProgress(Progress):
+    """A progress bar that reads the steps of the running epoch from a counter when it redraws
+    (5 times a second, on rich's thread), so the training loop pays nothing per step."""
+
+    # (offset, counter): the bar shows offset + counter(); one attribute, so that rich's thread
+    # never pairs one epoch's offset with another's counter
+    source: tuple[int, Callable[[], int]] | None = None
+
+    def get_renderables(self):
+        source = self.source
+        if source is not None and self.tasks:
+            offset, counter = source
+            self.update(self.tasks[0].id, completed=offset + counter())
+        yield from super().get_renderables()
 
 
 class RunConsole:
@@ -27,31 +119,60 @@ class RunConsole:
 
     def __init__(self, interactive: bool | None = None) -> None:
         self.interactive = sys.stdout.isatty() if interactive is None else interactive
-        self.progress: Progress | None = None
+        self.progress: StepProgress | None = None
 
-    def start(self, total_epochs: int) -> None:
+    def start(
+        self,
+        total_epochs: int,
+        steps_per_epoch: int = 1,
+        max_steps: int | None = None,
+        epochs_done: int = 0,
+        steps_done: int = 0,
+    ) -> None:
+        """Show a bar over the run's steps (a resumed run starts at what it has done)."""
         if not self.interactive:
             return
-        self.progress = Progress(
-            TextColumn("training"),
-            BarColumn(),
+        total = total_epochs * steps_per_epoch
+        total = total if max_steps is None else min(total, max_steps)
+        self.progress = StepProgress(
+            TextColumn(f"epoch {{task.fields[epoch]}}/{total_epochs}"),
+            BarColumn(bar_width=None),
             MofNCompleteColumn(),
-            TextColumn("epochs"),
+            TextColumn("steps"),
             TimeElapsedColumn(),
-            transient=True,
+            TextColumn("·"),
+            TimeRemainingColumn(),
+            TextColumn("left"),
+            console=TERMINAL,
+            expand=True,
+            transient=True,  # gone when training ends: the result table follows
+            refresh_per_second=5,  # half rich's default: redraws share the CPU with training
         )
-        self.task = self.progress.add_task("train", total=total_epochs)
+        self.progress.add_task("train", total=total, completed=steps_done, epoch=epochs_done)
         self.progress.start()
 
-    def advance(self) -> None:
+    def epoch_started(self, epoch: int, steps_done: int, steps_taken: Callable[[], int]) -> None:
+        """The bar counts steps_done + (steps_taken() - its value now) while the epoch runs;
+        steps_taken is e.g. the step log's len, which the loop appends to anyway."""
         if self.progress is not None:
-            self.progress.advance(self.task)
+            self.progress.update(self.progress.tasks[0].id, completed=steps_done, epoch=epoch)
+            self.progress.source = (steps_done - steps_taken(), steps_taken)
+
+    def advance(self, steps_done: int) -> None:
+        """An epoch ended after steps_done steps in all: the bar holds there until the next."""
+        if self.progress is not None:
+            self.progress.source = None
+            self.progress.update(self.progress.tasks[0].id, completed=steps_done)
 
     def line(self, text: str) -> None:
         log.info(text)
 
     def evaluation(self, epoch: int, metrics: dict, grad_norm: float) -> None:
         self.line(evaluation_line(epoch, metrics, grad_norm))
+
+    def run_directory(self, where: str, directory: Path) -> None:
+        """One short line naming a run's directory (at its start and at its end)."""
+        self.line(f"{where} {shown_path(directory)}")
 
     def stop(self) -> None:
         if self.progress is not None:

@@ -203,10 +203,11 @@ def fit(
         first_epoch = epoch + 1
     log = StepLog()
     started = perf_counter()
-    console.start(trainer.max_epochs)
+    console.start(trainer.max_epochs, len(batches), trainer.max_steps, first_epoch - 1, steps)
     model.train()
     for epoch in range(first_epoch, trainer.max_epochs + 1):
         steps_left = None if trainer.max_steps is None else trainer.max_steps - steps
+        console.epoch_started(epoch, steps, log.__len__)  # the bar reads the log's length
         tick = perf_counter()
         steps += train_one_epoch(step, batches, log, epoch, steps_left)
         # NaN spreads to every later step, so the epoch's last loss tells divergence
@@ -230,7 +231,7 @@ def fit(
                 record.save_checkpoint(
                     model, optimizer, epoch, steps, train_time_s=train_time, **state
                 )
-        console.advance()
+        console.advance(steps)
         if diverged:
             status = "diverged"
             console.line(f"diverged at epoch {epoch}, step {steps}: non-finite loss or gradient")

@@ -3,6 +3,9 @@
 import errno
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -189,3 +192,52 @@ def test_a_sweep_directory_that_cannot_be_written_is_one_line(dlrun_main, tmp_pa
     code, out, err = dlrun_main("-m", *QUICK, "seed=0,1", "hydra.sweep.dir=/proc/dlrun-test")
     assert code == 2 and err.startswith("dlrun: error: hydra.sweep.dir=/proc/dlrun-test")
     assert err.count("\n") == 1 and "Traceback" not in out + err
+
+
+def test_help_lists_the_config_groups_and_not_the_schemas(dlrun_main):
+    code, out, _ = dlrun_main("--help")
+    groups = out.split("== Config groups")[1].split("== Config:")[0]
+    listed = [line.split(":")[0] for line in groups.splitlines()[1:] if ":" in line]
+    assert listed == ["dataset", "experiment", "logger", "model", "optimizer", "trainer"]
+    assert "schema" not in out.split("== Config:")[0]
+
+
+@pytest.mark.parametrize("typed,expected", [("sch", []), ("", ["model=", "optimizer="])])
+def test_shell_completion_offers_groups_but_no_schemas(dlrun_main, monkeypatch, typed, expected):
+    monkeypatch.setenv("COMP_LINE", f"dlrun {typed}")
+    code, out, _ = dlrun_main("-sc", "query=bash")
+    offered = out.split()
+    assert code == 0 and all(word in offered for word in expected)
+    assert not [word for word in offered if word.startswith("schema")]
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--cfg", "job"), ("-sc", "install=bash")])
+def test_a_reader_that_stops_early_ends_dlrun_quietly(args):
+    # `dlrun --help | head -3`: here the reader is gone before dlrun writes a byte
+    dlrun = subprocess.Popen(
+        [sys.executable, "-m", "dlrun.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    dlrun.stdout.close()
+    err = dlrun.stderr.read()
+    # ended by SIGPIPE, as `yes | head` is (a shell reports 141 = 128 + 13); nothing on stderr
+    assert dlrun.wait(timeout=120) == -signal.SIGPIPE
+    assert err == ""
+
+
+def test_a_run_whose_reader_stops_early_still_completes_its_record(tmp_path):
+    # `dlrun | head -1`: the run goes on without its terminal and writes its whole record
+    dlrun = subprocess.Popen(
+        [sys.executable, "-m", "dlrun.cli", *QUICK, "model.hidden=[8]"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    dlrun.stdout.close()
+    err = dlrun.stderr.read()
+    assert dlrun.wait(timeout=300) == 0 and err == ""
+    (run_dir,) = run_dirs(tmp_path / "outputs")
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"

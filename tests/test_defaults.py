@@ -14,7 +14,7 @@ from dlrun.config import SCHEMAS
 from dlrun.config.settings import DlrunConfig
 from dlrun.paths import config_dir
 
-SCHEMA_PREFIX = "/schema/"
+SCHEMA_PREFIX = "/schema."
 
 
 def schema_defaults(schema: type) -> dict:
@@ -40,9 +40,9 @@ def plain(value):
 
 
 def extended_schema(node, group: str) -> type | None:
-    """The schema an option YAML extends through `/schema/<group>/<name>@_here_`."""
+    """The schema an option YAML extends through `/schema.<group>.<name>@_here_`."""
     for entry in node.get("defaults", []):
-        if isinstance(entry, str) and entry.startswith(f"{SCHEMA_PREFIX}{group}/"):
+        if isinstance(entry, str) and entry.startswith(f"{SCHEMA_PREFIX}{group}."):
             return SCHEMAS[group][entry[len(SCHEMA_PREFIX) + len(group) + 1 :].split("@")[0]]
     return None
 

@@ -142,22 +142,36 @@ def backprop_check(hidden: list[int], seed: int = 0, network: type[NumpyMLP] = N
     return table, summary
 
 
+# the panels' titles: what each relative error compares
+COMPARISONS = {
+    "numpy_vs_autograd": "numpy backprop vs torch autograd",
+    "numpy_vs_fd": "numpy backprop vs finite differences",
+}
+
+
 def plot_backprop_check(table: pd.DataFrame) -> "Figure":
     """Worst relative error per activation × head, numpy vs autograd and vs finite differences."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(10, 3.6), dpi=120, layout="constrained")
+    figure = Figure(figsize=(10, 3.8), dpi=120, layout="constrained")
     axes = figure.subplots(1, 2)
-    for axis, column in zip(axes, ("numpy_vs_autograd", "numpy_vs_fd"), strict=True):
+    for axis, (column, title) in zip(axes, COMPARISONS.items(), strict=True):
         worst = table.pivot_table(index="activation", columns="head", values=column, aggfunc="max")
         worst = worst.reindex(index=list(ACTIVATIONS), columns=list(HEAD_OF_TASK.values()))
-        image = axis.imshow(np.log10(worst.to_numpy() + 1e-300), cmap="viridis", vmin=-17, vmax=-5)
-        axis.set_xticks(range(worst.shape[1]), worst.columns)
+        exponents = np.log10(worst.to_numpy() + 1e-300)
+        image = axis.imshow(exponents, cmap="viridis", vmin=-17, vmax=-5)
+        axis.set_xticks(
+            range(worst.shape[1]), [f"{head}\n({task})" for task, head in HEAD_OF_TASK.items()]
+        )
         axis.set_yticks(range(worst.shape[0]), worst.index)
+        axis.set_xlabel("GLM head (task)")
+        axis.set_ylabel("hidden-layer activation")
         for (i, j), value in np.ndenumerate(worst.to_numpy()):
-            axis.text(j, i, f"{value:.1e}", ha="center", va="center", color="w", fontsize=8)
-        axis.set_title(f"max relative error, {column.replace('_', ' ')}")
-        figure.colorbar(image, ax=axis, label="log10")
+            # dark text on viridis' bright upper end, white on its dark lower end
+            color = "black" if exponents[i, j] > -10 else "white"
+            axis.text(j, i, f"{value:.1e}", ha="center", va="center", color=color, fontsize=8)
+        axis.set_title(f"{title}\nworst relative error over the layers", fontsize=10)
+        figure.colorbar(image, ax=axis, label="log10 relative error")
     return figure
 
 

@@ -2,7 +2,9 @@
 
 A wrong type fails at composition with Hydra's own message; a value out of range fails in
 `__post_init__`, which `dlrun.config.validate.check_config` runs before any work starts.
-Each YAML option extends its schema through its defaults list (`/schema/<group>/<name>@_here_`).
+Each YAML option extends its schema through its defaults list (`/schema.<group>.<name>@_here_`).
+The schemas are top-level configs, not a config group: Hydra lists groups in `dlrun --help` and
+in shell completion, and a schema is not an option to pick.
 """
 
 from hydra.core.config_store import ConfigStore
@@ -20,7 +22,7 @@ SCHEMAS: dict[str, dict[str, type]] = {
 
 
 def register_schemas() -> None:
-    """Put every schema into Hydra's ConfigStore under schema/<group>/<name>."""
+    """Put every schema into Hydra's ConfigStore as the config schema.<group>.<name>."""
     from dlrun.sweeps.resolvers import register_resolvers
 
     register_resolvers()
@@ -28,4 +30,4 @@ def register_schemas() -> None:
     store.store(name="dlrun_schema", node=DlrunConfig)
     for group, schemas in SCHEMAS.items():
         for name, node in schemas.items():
-            store.store(group=f"schema/{group}", name=name, node=node)
+            store.store(name=f"schema.{group}.{name}", node=node)

@@ -322,7 +322,7 @@ class SunspotsConfig(DatasetConfig):
         require(self.horizon >= 1, "horizon", self.horizon, "an integer >= 1")
 
 
-# dataset=<option> YAMLs extend these through /schema/dataset/<name>@_here_
+# dataset=<option> YAMLs extend these through /schema.dataset.<name>@_here_
 SCHEMAS: dict[str, type] = {
     "bundled": BundledConfig,
     "synthetic": SyntheticConfig,

@@ -257,7 +257,7 @@ class ESNConfig(ModelConfig):
         require(self.washout >= 0, "washout", self.washout, "an integer >= 0")
 
 
-# model=<option> YAMLs extend these through /schema/model/<name>@_here_
+# model=<option> YAMLs extend these through /schema.model.<name>@_here_
 SCHEMAS: dict[str, type] = {
     "glm": GLMConfig,
     "mlp": MLPConfig,

@@ -90,7 +90,7 @@ class NewtonConfig(OptimizerConfig):
         require(self.max_params >= 1, "max_params", self.max_params, "an integer >= 1")
 
 
-# optimizer=<option> YAMLs extend these through /schema/optimizer/<name>@_here_
+# optimizer=<option> YAMLs extend these through /schema.optimizer.<name>@_here_
 SCHEMAS: dict[str, type] = {
     "sgd": SGDConfig,
     "adam": AdamConfig,

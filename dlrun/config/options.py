@@ -14,7 +14,7 @@ def option_target(group: str, path) -> str | None:
     if "_target_" in node:
         return node._target_
     for entry in node.get("defaults", []):
-        prefix = f"/schema/{group}/"
+        prefix = f"/schema.{group}."
         if isinstance(entry, str) and entry.startswith(prefix):
             schema = SCHEMAS[group][entry[len(prefix) :].split("@")[0]]
             return schema._target_

@@ -82,11 +82,11 @@ class MlflowConfig(LoggerConfig):
             )
 
 
-# trainer=<option> YAMLs extend these through /schema/trainer/<name>@_here_
+# trainer=<option> YAMLs extend these through /schema.trainer.<name>@_here_
 TRAINER_SCHEMAS: dict[str, type] = {"trainer": TrainerConfig}
 
 
-# logger=<option> YAMLs extend these through /schema/logger/<name>@_here_
+# logger=<option> YAMLs extend these through /schema.logger.<name>@_here_
 LOGGER_SCHEMAS: dict[str, type] = {
     "csv": LoggerConfig,
     "tensorboard": TensorBoardConfig,

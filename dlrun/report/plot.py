@@ -1,6 +1,6 @@
-"""The comparison as a figure: one panel per metric, lines over a numeric column key
-(e.g. seq_len), grouped bars otherwise; error bars are the std over seeds, and cells without a
-completed run are marked with a red × and their status.
+"""The comparison as a figure: one panel per metric, in rows of up to three; lines over a
+numeric column key (e.g. seq_len), grouped bars otherwise; error bars are the std over seeds,
+and cells without a value are marked with a red × and why (failed, diverged, no value).
 
 matplotlib is imported inside the functions: it takes about a second, and only writing the
 figure needs it. The figure is drawn without pyplot, so no global backend is chosen.
@@ -24,8 +24,9 @@ def is_numeric_axis(cells: pd.DataFrame, cols: list[str]) -> bool:
 
 
 def status_text(line: pd.Series) -> str:
-    """What a cell without a completed run holds: 'failed', 'diverged' or 'no run'."""
-    return ", ".join(s for s in ("failed", "diverged") if line[f"n_{s}"] > 0) or "no run"
+    """What a cell without a value holds: 'failed', 'diverged', or 'no value' (its runs did not
+    record this metric, e.g. an analysis of another model's layers)."""
+    return ", ".join(s for s in ("failed", "diverged") if line[f"n_{s}"] > 0) or "no value"
 
 
 def plot_lines(axes, cells: pd.DataFrame, x_key: str) -> None:
@@ -105,24 +106,44 @@ def plot_panel(axes, report, metric: str) -> None:
         plot_lines(axes, cells, report.cols[0])
     else:
         plot_bars(axes, cells, report.cols)
-    axes.set_ylabel(metric)
-    axes.set_title(f"{metric} (mean ± std over seeds)", fontsize=10)
+    axes.set_title(metric, fontsize=10)
     if axes.get_legend_handles_labels()[0]:
         legend_title = " / ".join(report.rows if numeric else report.cols) or None
         axes.legend(fontsize=8, title=legend_title, title_fontsize=8)
     axes.grid(alpha=0.3)
 
 
-def plot_report(report, path: Path) -> Path:
-    """Write comparison.png: one panel per metric of `report` (a dlrun.report.aggregate.Report)."""
+# a panel's size in inches at DPI: three side by side make 1584 pixels, readable on a screen
+PANEL_SIZE, PANELS_PER_ROW, DPI = (4.4, 3.3), 3, 120
+
+
+def grid_shape(n_panels: int) -> tuple[int, int]:
+    """(rows, columns) of the panels: up to PANELS_PER_ROW side by side, then a new row."""
+    columns = min(n_panels, PANELS_PER_ROW)
+    return -(-n_panels // columns), columns
+
+
+def report_figure(report):
+    """The figure of `report` (a dlrun.report.aggregate.Report): one panel per metric, in rows
+    of up to three."""
     from matplotlib.figure import Figure
 
+    rows, columns = grid_shape(len(report.metrics))
+    figure = Figure(figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.4))
+    panels = figure.subplots(rows, columns, squeeze=False).ravel()
+    for axes, metric in zip(panels, report.metrics):  # zip stops at the last metric
+        plot_panel(axes, report, metric)
+    for axes in panels[len(report.metrics) :]:  # the last row's empty places
+        axes.remove()
+    figure.suptitle("mean ± std over seeds; a red × marks a cell without a value", fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+def plot_report(report, path: Path) -> Path:
+    """Write comparison.png: report_figure at DPI."""
     from dlrun.report.write import write_atomically
 
-    n = len(report.metrics)
-    figure = Figure(figsize=(5.5 * n, 4))
-    for axes, metric in zip(figure.subplots(1, n, squeeze=False)[0], report.metrics, strict=True):
-        plot_panel(axes, report, metric)
-    figure.tight_layout()
-    write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
+    figure = report_figure(report)
+    write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=DPI, format="png"))
     return path

@@ -88,11 +88,23 @@ def failure_lines(report: Report) -> list[str]:
     return lines
 
 
+def metric_tables(report: Report) -> list[tuple[str | None, pd.DataFrame]]:
+    """The pivots to show, each with its metric: one per metric when the report has column
+    keys; otherwise one pivot of every metric (metric None), as one-column tables would only
+    stack up, with the metrics down the rows when they outnumber the row labels."""
+    if report.cells.empty:
+        return []
+    if report.cols or len(report.metrics) == 1:
+        return [(metric, report.table(metric)) for metric in report.metrics]
+    pivot = report.table()
+    return [(None, pivot.T if len(report.metrics) > len(pivot.index) else pivot)]
+
+
 def markdown_report(report: Report) -> str:
-    """comparison.md: one pivot per metric, what the cells mean, and the failures."""
+    """comparison.md: the pivots, what the cells mean, and the failures."""
     parts = []
-    for metric in report.metrics if not report.cells.empty else []:
-        parts += [f"## {metric}", "", pivot_markdown(report.table(metric)), ""]
+    for metric, pivot in metric_tables(report):
+        parts += [f"## {metric or 'Metrics'}", "", pivot_markdown(pivot), ""]
     parts.append(
         "Cells: mean ± std over the completed runs (seeds) of each configuration; "
         "[n failed] / [n diverged] count the runs that did not complete."
@@ -152,9 +164,9 @@ def print_report(report: Report, console=None) -> None:
     from rich.console import Console
 
     console = console or Console()
-    for metric in report.metrics if not report.cells.empty else []:
-        title = f"{metric}: mean ± std over seeds"
-        for table in rich_tables(report.table(metric), title, console.width):
+    for metric, pivot in metric_tables(report):
+        title = f"{metric}: mean ± std over seeds" if metric else "mean ± std over seeds"
+        for table in rich_tables(pivot, title, console.width):
             console.print(table)
     for line in failure_lines(report):
         # soft wrap: a path broken over lines could not be copied

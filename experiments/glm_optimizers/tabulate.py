@@ -82,26 +82,40 @@ def collect(outputs: Path) -> tuple[pd.DataFrame, dict]:
 
 
 COLORS = {0.1: "tab:blue", 1.0: "tab:orange", 10.0: "tab:green"}
+# markers at iterations spread evenly over the symlog axis, so a marked line stays readable
+MARKED = [0, 1, 2, 4, 7, 10, 20, 40, 70, 100, 200, 400]
+
+
+def line_style(optimizer: str, lr: float, n_points: int) -> dict:
+    """Newton thick black; line search a wide pale band, SGD a thin dashed line with hollow
+    markers on top of it, one colour per step size: where SGD and a line search that accepts
+    its first trial step draw the same curve, the dashed line runs inside the band."""
+    if optimizer == "newton":
+        return {"linewidth": 2.5, "color": "k", "zorder": 4}
+    marked = [i for i in MARKED if i < n_points]
+    if optimizer == "sgd":
+        return {
+            "linestyle": "--",
+            "linewidth": 1.2,
+            "color": COLORS.get(lr),
+            "marker": "o",
+            "markerfacecolor": "white",
+            "markersize": 5,
+            "markevery": marked,
+            "zorder": 3,
+        }
+    return {"linewidth": 5, "alpha": 0.45, "color": COLORS.get(lr), "zorder": 2}
 
 
 def plot(gaps: dict, path: Path) -> None:
-    """loss − loss* against iteration, log scale, one line per optimizer; a panel per model.
-
-    SGD dashed, line search solid, one colour per step size (SGD and a line search that
-    accepts its first trial step every time draw the same curve); Newton thick black.
-    """
+    """loss − loss* against iteration, log scale, one line per optimizer; a panel per model,
+    one legend for both, beside them."""
     models = sorted(gaps)
-    fig, axes = plt.subplots(
-        1, len(models), figsize=(6 * len(models), 4.5), squeeze=False, constrained_layout=True
-    )
+    fig, axes = plt.subplots(1, len(models), figsize=(5.6 * len(models), 4.5), squeeze=False)
     for axis, model in zip(axes[0], models, strict=True):
         start = max(float(gap[0]) for _, _, _, gap in gaps[model])
         for name, optimizer, lr, gap in sorted(gaps[model], key=lambda line: line[:3]):
-            if optimizer == "newton":
-                style = {"linewidth": 2.5, "color": "k", "zorder": 3}
-            else:
-                dashes = "--" if optimizer == "sgd" else "-"
-                style = {"linestyle": dashes, "color": COLORS.get(lr), "linewidth": 1.5}
+            style = line_style(optimizer, lr, len(gap))
             axis.plot(np.arange(len(gap)), np.clip(gap, FLOOR, None), label=name, **style)
         axis.axhline(TOLERANCE, color="grey", linestyle=":", linewidth=1)
         axis.set_xscale("symlog", linthresh=10)
@@ -111,8 +125,10 @@ def plot(gaps: dict, path: Path) -> None:
         axis.set_xlabel("iteration (full-batch steps; linear to 10, log beyond)")
         axis.set_ylabel("training loss − loss*")
         axis.set_title(f"{model}: loss − loss* (dotted: {TOLERANCE:g})")
-        axis.legend(fontsize=8)
-    fig.savefig(path, dpi=120)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 

@@ -26,3 +26,5 @@ dlrun-report "$out/zero" "$out/unscaled" --rows model.residual,model.branch_scal
 for part in init training; do
   for ext in csv md png; do cp "$out/$part/comparison.$ext" "$here/$part.$ext"; done
 done
+# the figures again, with the README's series names (plain, residual zero-init, ...)
+python "$here"/plot.py "$here"
