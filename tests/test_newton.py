@@ -170,7 +170,8 @@ def test_bad_settings_exit_2(dlrun_main):
 
 
 def test_end_to_end_run_records_the_optimum(run_dlrun):
-    """dlrun optimizer=newton on logistic: the recorded final loss is IRLS's."""
+    """dlrun optimizer=newton on logistic: the recorded final loss is IRLS's, and the run stops
+    once the gradient norm is below trainer.tol (its default), well within max_epochs."""
     summary, run_dir = run_dlrun(
         "model=logistic",
         "dataset=synthetic_binary",
@@ -186,7 +187,13 @@ def test_end_to_end_run_records_the_optimum(run_dlrun):
     reference = float(np.mean(np.logaddexp(0, eta) - y * eta))
     assert summary["status"] == "completed"
     assert abs(summary["metrics"]["train/loss"] - reference) < 1e-12
-    assert (run_dir / "steps.csv").read_text().count("\n") == 7  # header + one row per step
+    assert summary["converged"] is True and summary["steps"] < 6
+    assert summary["iterations"] == summary["steps"] - 1
+    steps = (run_dir / "steps.csv").read_text().splitlines()
+    assert len(steps) == summary["steps"] + 1  # header + one row per step
+    # the last step started below the tolerance, the one before above it
+    grad_norms = [float(line.split(",")[3]) for line in steps[1:]]
+    assert grad_norms[-1] < 1e-6 < grad_norms[-2]
 
 
 def test_experiment_config_runs_every_optimizer(run_dlrun):
