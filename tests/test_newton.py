@@ -220,3 +220,60 @@ def test_numpy_mlp_is_refused_before_training(dlrun_main):
     )
     assert code == 2 and "Traceback" not in err + out and err.count("\n") == 1
     assert "optimizer=newton needs second derivatives" in err and "model=mlp" in err
+
+
+def test_every_step_is_armijo_along_the_newton_direction():
+    """Each step is t·d with d = −H⁻¹∇L from torch.autograd.functional.hessian and t the first
+    of 1, 1/2, 1/4, … meeting Armijo's condition (brute force over the same trial sizes)."""
+    experiment, step, design, train = newton_run("poisson")
+    model, c1 = experiment.model, 1e-4
+
+    def loss_of(vector: torch.Tensor) -> torch.Tensor:
+        eta = torch.from_numpy(design) @ vector
+        return torch.mean(torch.exp(eta) - train.y * eta)
+
+    halved = 0
+    # five steps: the sixth's decrease (~1e-20) is below float64's resolution of the loss,
+    # where Newton accepts t = 1 within its rounding allowance and strict Armijo cannot tell
+    for _ in range(5):
+        w = torch.from_numpy(weights(model))
+        gradient = torch.autograd.functional.jacobian(loss_of, w)
+        direction = -torch.linalg.solve(torch.autograd.functional.hessian(loss_of, w), gradient)
+        trials = [0.5**k for k in range(30)]
+        expected = next(
+            t
+            for t in trials
+            if loss_of(w + t * direction) <= loss_of(w) + c1 * t * (gradient @ direction)
+        )
+        step(train.X, train.y)
+        assert experiment.optimizer.last_eta == expected
+        assert relative_error(weights(model), (w + expected * direction).numpy()) < 1e-10
+        halved += expected < 1
+    assert halved > 0  # from PyTorch's random start, the full step is refused at first
+
+
+def test_an_uphill_newton_direction_falls_back_to_steepest_descent():
+    """f(x, y) = x² − y² + y⁴ at (0.1, 0.1): H = diag(2, −1.88) is indefinite and
+    −H⁻¹∇f points uphill (∇fᵀH⁻¹∇f < 0), so the step goes along −∇f instead."""
+    point = torch.nn.Parameter(torch.tensor([0.1, 0.1], dtype=torch.float64))
+    optimizer = from_schema(NewtonConfig, [point])
+
+    def f():
+        x, y = point
+        return x**2 - y**2 + y**4
+
+    def closure(backward: bool = True):
+        if not backward:
+            return f()
+        optimizer.zero_grad()
+        loss = f()
+        loss.backward()
+        return loss
+
+    gradient = torch.tensor([0.2, -0.2 + 4 * 0.1**3], dtype=torch.float64)
+    before = float(f().detach())
+    optimizer.step(closure)
+    assert optimizer.last_solve == "steepest" and optimizer.last_eta > 0
+    expected = torch.tensor([0.1, 0.1], dtype=torch.float64) - optimizer.last_eta * gradient
+    torch.testing.assert_close(point.detach(), expected)
+    assert float(f().detach()) < before
