@@ -110,7 +110,8 @@ class LBFGSConfig(OptimizerConfig):
     # 1 is the quasi-Newton step, the line search's first trial
     lr: float = 1.0
     # L-BFGS iterations per optimizer step: 1, so that steps count iterations and every
-    # iteration's loss and gradient norm reach steps.csv and trainer.tol
+    # iteration's loss and gradient norm reach steps.csv and trainer.tol (its history of
+    # gradient differences carries over from step to step)
     max_iter: int = 1
     # loss evaluations per step, the line search's included (torch's default, max_iter·5/4,
     # would leave the line search none at max_iter = 1)

@@ -24,7 +24,9 @@ class TrainerConfig:
     # full-batch training with the optimizers that search along a direction (line_search,
     # newton, lbfgs), whose steps shrink to nothing at the optimum; SGD and Adam take the
     # steps they are given, and a mini-batch's gradient does not tell convergence.
-    # In float32 Newton gets there; a line search or L-BFGS may stall near 1e-5 (converged false)
+    # In float32 Newton gets there; a line search or L-BFGS may stall near 1e-5 and then run
+    # its budget (converged false). On a near-singular problem a small ‖∇L‖ is no proof of
+    # being near the optimum (distance ≤ ‖∇L‖/λmin): standardise, or use newton.
     tol: float | None = 1e-6
 
     def __post_init__(self) -> None:
