@@ -168,6 +168,37 @@ class FitResult:
     steps: int
     train_time_s: float
     metrics: dict[str, dict[str, float]]
+    # whether ‖∇L‖ fell below trainer.tol (None: no tolerance applied), and the steps it took
+    converged: bool | None = None
+    iterations: int | None = None
+
+
+def tolerance(trainer: TrainerConfig, batches: Batches, optimizer) -> float | None:
+    """trainer.tol where it applies, else None: full-batch training with an optimizer that
+    searches along a direction (line search, Newton, L-BFGS), whose steps vanish at the
+    optimum; a mini-batch's gradient norm does not tell convergence."""
+    full_batch = batches.batch_size == len(batches.split)
+    return trainer.tol if full_batch and needs_closure(optimizer) else None
+
+
+def gradient_below(log: StepLog, tol: float | None) -> bool:
+    """Whether the last step started where ‖∇L‖ ≤ tol·max(1, |L|) on the full batch: the point
+    reached one step earlier had converged (the last step only polished it). Relative to a
+    loss above 1, as the rounding floor of its gradient is (a regression on raw targets)."""
+    if tol is None:
+        return False
+    scale = max(1.0, abs(log.losses[-1].item()))
+    return bool(global_norms(log.grad_norms[-1:])[0] <= tol * scale)
+
+
+def convergence(tol: float | None, converged: bool, steps: int, console) -> tuple:
+    """FitResult's (converged, iterations): (None, None) without a tolerance; the iterations
+    to the converged point exclude the step that found its gradient below tol."""
+    if tol is None:
+        return None, None
+    if converged:
+        console.line(f"converged: gradient norm below trainer.tol={tol} after {steps - 1} steps")
+    return converged, steps - 1 if converged else steps
 
 
 def is_finite(metrics: dict[str, dict[str, float]]) -> bool:
@@ -201,7 +232,7 @@ def fit(
     if start is not None:  # dlrun.sweeps.resume.Start: continue after a checkpoint's epoch
         epoch, steps, train_time = start.epoch, start.steps, start.train_time_s
         first_epoch = epoch + 1
-    log = StepLog()
+    log, tol, converged = StepLog(), tolerance(trainer, batches, optimizer), False
     started = perf_counter()
     console.start(trainer.max_epochs, len(batches), trainer.max_steps, first_epoch - 1, steps)
     model.train()
@@ -213,8 +244,11 @@ def fit(
         # NaN spreads to every later step, so the epoch's last loss tells divergence
         diverged = not math.isfinite(log.losses[-1].item())
         train_time += perf_counter() - tick
-        done = epoch == trainer.max_epochs or (
-            trainer.max_steps is not None and steps >= trainer.max_steps
+        converged = not diverged and gradient_below(log, tol)
+        done = (
+            converged
+            or epoch == trainer.max_epochs
+            or (trainer.max_steps is not None and steps >= trainer.max_steps)
         )
         if diverged or done or epoch % trainer.eval_every == 0:
             losses, grad_norms = log.tensors()
@@ -241,7 +275,8 @@ def fit(
     console.stop()
     if not metrics:  # resumed from a checkpoint taken after the last epoch
         metrics = evaluate(model, data.splits)
-    return FitResult(status, epoch, steps, train_time, metrics)
+    ending = convergence(tol, converged, steps, console)
+    return FitResult(status, epoch, steps, train_time, metrics, *ending)
 
 
 def solve(

@@ -1,9 +1,10 @@
-"""Line search, the optimizer torch lacks; closure-based like torch.optim.LBFGS.
+"""Line search and Newton, the optimizers torch lacks; closure-based like torch.optim.LBFGS.
 
-Each step moves along the steepest-descent direction d = −∇f(x) by a step size η chosen
+The line search moves along the steepest-descent direction d = −∇f(x) by a step size η chosen
 either by backtracking until the Armijo condition f(x + ηd) ≤ f(x) − c1·η·‖∇f(x)‖² holds
 (`mode="armijo"`, starting from `lr`), or, as in the lecture, by trying every η of a grid
-and keeping the one with the lowest loss (`mode="grid"`).
+and keeping the one with the lowest loss (`mode="grid"`). Newton backtracks the same way along
+the Newton direction, so neither ever takes a step that raises the loss.
 """
 
 from collections.abc import Callable, Sequence
@@ -12,6 +13,30 @@ import torch
 from torch import Tensor
 
 from dlrun.hessian import flat_hessian
+
+# rounding allowance of the Armijo test, in units of the loss's machine epsilon: near the
+# optimum a step's true decrease is below what the loss's last bits resolve, and refusing it
+# would freeze Newton's quadratic phase one step short
+ROUNDING_ULPS = 4
+
+
+def backtrack(
+    loss_at: Callable[[float], float],
+    f0: float,
+    slope: float,
+    group: dict,
+    eps: float,
+) -> float:
+    """The first step size t = lr, lr·shrink, lr·shrink², … with
+    L(w + t·d) ≤ L(w) + c1·t·∇Lᵀd (Armijo), where `slope` = ∇Lᵀd < 0 and `loss_at(t)` moves
+    the parameters to w + t·d and returns the loss there; 0 when none within max_backtracks
+    (the caller then restores w)."""
+    t, slack = group["lr"], ROUNDING_ULPS * eps * abs(f0)
+    for _ in range(group["max_backtracks"]):
+        if loss_at(t) <= f0 + group["c1"] * t * slope + slack:
+            return t
+        t *= group["shrink"]
+    return 0.0
 
 
 class LineSearch(torch.optim.Optimizer):
@@ -63,14 +88,10 @@ class LineSearch(torch.optim.Optimizer):
             return loss
 
         squared_norm = float(sum((g * g).sum() for g in grads))
-        eta = group["lr"]
-        for _ in range(group["max_backtracks"]):
-            if loss_at(eta) <= f0 - group["c1"] * eta * squared_norm:
-                self.last_eta = eta
-                return loss
-            eta *= group["shrink"]
-        torch._foreach_copy_(params, start)  # no step size satisfied Armijo: stay put
-        self.last_eta = 0.0
+        eps = torch.finfo(loss.dtype).eps
+        self.last_eta = backtrack(loss_at, f0, -squared_norm, group, eps)
+        if self.last_eta == 0.0:
+            torch._foreach_copy_(params, start)  # no step size satisfied Armijo: stay put
         return loss
 
 
@@ -93,22 +114,38 @@ def newton_direction(gradient: Tensor, hessian: Tensor, damping: float) -> tuple
 
 
 class Newton(torch.optim.Optimizer):
-    """Newton's method w ← w − lr·(H + damping·I)⁻¹ ∇L on the whole loss the closure returns.
+    """Newton's method w ← w + t·d, d = −(H + damping·I)⁻¹ ∇L, on the whole loss the closure
+    returns, with t the first of lr, lr·shrink, … that satisfies Armijo's condition.
 
     H is the Hessian of the mean training loss in all parameters. For a GLM with canonical
     link, H = (1/m) X̃ᵀ diag(t′(η)) X̃, and the Newton step is iteratively reweighted least
     squares (IRLS); for the linear model one step from any start lands on the least-squares
-    solution. Building H costs P backward passes and O(P²) memory, so it is for full-batch
-    training of small models: more than `max_params` parameters are refused.
+    solution. Far from the optimum the full step (t = 1) can overshoot (Poisson's exp: from a
+    random start it raised the loss twentyfold), so it is halved until the loss falls enough
+    (Armijo); near the optimum t = 1 is accepted and convergence is quadratic. Where d is no
+    descent direction (an indefinite H) the step goes along −∇L instead. Building H costs P
+    backward passes and O(P²) memory, so it is for full-batch training of small models: more
+    than `max_params` parameters are refused.
     """
 
     needs_second_derivatives = True
 
-    def __init__(self, params, *, lr: float, damping: float, max_params: int) -> None:
+    def __init__(
+        self,
+        params,
+        *,
+        lr: float,
+        damping: float,
+        c1: float,
+        shrink: float,
+        max_backtracks: int,
+        max_params: int,
+    ) -> None:
         # defaults and range rules: dlrun.config.optimizer.NewtonConfig; the parameter count
         # is known only here
         params = list(params)
-        super().__init__(params, dict(lr=lr, damping=damping, max_params=max_params))
+        options = dict(lr=lr, damping=damping, c1=c1, shrink=shrink, max_backtracks=max_backtracks)
+        super().__init__(params, options | dict(max_params=max_params))
         n_params = sum(p.numel() for group in self.param_groups for p in group["params"])
         if n_params > max_params:
             raise ValueError(
@@ -117,7 +154,9 @@ class Newton(torch.optim.Optimizer):
                 f"max_params parameters; raise optimizer.max_params, or use a smaller model "
                 f"or optimizer=line_search"
             )
-        self.last_solve = ""  # cholesky | lstsq | skipped (non-finite loss or derivatives)
+        # cholesky | lstsq | steepest (d was no descent direction) | skipped (non-finite)
+        self.last_solve = ""
+        self.last_eta = 0.0  # the step size the last step took (0: no step was accepted)
 
     @torch.no_grad()
     def step(self, closure: Callable[..., Tensor]) -> Tensor:
@@ -130,12 +169,28 @@ class Newton(torch.optim.Optimizer):
             gradient, hessian = flat_hessian(closure(backward=False), params)
         if not (torch.isfinite(gradient).all() and torch.isfinite(hessian).all()):
             self.last_solve = "skipped"  # the loop sees the non-finite loss: status diverged
+            self.last_eta = 0.0
             return loss
         group = self.param_groups[0]
-        direction, self.last_solve = newton_direction(gradient, hessian, group["damping"])
-        offset = 0
-        for p in params:
-            piece = direction[offset : offset + p.numel()].view_as(p).to(p.dtype)
-            p.add_(piece, alpha=-group["lr"])
-            offset += p.numel()
+        solution, self.last_solve = newton_direction(gradient, hessian, group["damping"])
+        direction = -solution
+        slope = float(gradient.double() @ direction)
+        if not slope < 0:  # H + damping·I not positive definite: d may point uphill
+            direction, slope = -gradient.double(), -float(gradient.double() @ gradient.double())
+            self.last_solve = "steepest"
+        pieces = [
+            piece.view_as(p).to(p.dtype)
+            for piece, p in zip(direction.split([p.numel() for p in params]), params, strict=True)
+        ]
+        start = [p.detach().clone() for p in params]
+
+        def loss_at(t: float) -> float:
+            torch._foreach_copy_(params, start)
+            torch._foreach_add_(params, pieces, alpha=t)
+            return float(closure(backward=False))
+
+        eps = torch.finfo(loss.dtype).eps
+        self.last_eta = backtrack(loss_at, float(loss.detach()), slope, group, eps)
+        if self.last_eta == 0.0:
+            torch._foreach_copy_(params, start)  # no step size satisfied Armijo: stay put
         return loss

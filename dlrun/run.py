@@ -119,6 +119,9 @@ def summarise(result: FitResult, wall_time_s: float) -> dict:
         "status": result.status,
         "epochs": result.epochs,
         "steps": result.steps,
+        # trainer.tol's verdict (null: no tolerance applied) and the steps to the optimum
+        "converged": result.converged,
+        "iterations": result.iterations,
         "train_time_s": round(result.train_time_s, 4),
         "wall_time_s": round(wall_time_s, 4),
         "metrics": flatten_metrics(result.metrics),

@@ -170,7 +170,8 @@ def test_bad_settings_exit_2(dlrun_main):
 
 
 def test_end_to_end_run_records_the_optimum(run_dlrun):
-    """dlrun optimizer=newton on logistic: the recorded final loss is IRLS's."""
+    """dlrun optimizer=newton on logistic: the recorded final loss is IRLS's, and the run stops
+    once the gradient norm is below trainer.tol (its default), well within max_epochs."""
     summary, run_dir = run_dlrun(
         "model=logistic",
         "dataset=synthetic_binary",
@@ -186,7 +187,13 @@ def test_end_to_end_run_records_the_optimum(run_dlrun):
     reference = float(np.mean(np.logaddexp(0, eta) - y * eta))
     assert summary["status"] == "completed"
     assert abs(summary["metrics"]["train/loss"] - reference) < 1e-12
-    assert (run_dir / "steps.csv").read_text().count("\n") == 7  # header + one row per step
+    assert summary["converged"] is True and summary["steps"] < 6
+    assert summary["iterations"] == summary["steps"] - 1
+    steps = (run_dir / "steps.csv").read_text().splitlines()
+    assert len(steps) == summary["steps"] + 1  # header + one row per step
+    # the last step started below the tolerance, the one before above it
+    grad_norms = [float(line.split(",")[3]) for line in steps[1:]]
+    assert grad_norms[-1] < 1e-6 < grad_norms[-2]
 
 
 def test_experiment_config_runs_every_optimizer(run_dlrun):
@@ -213,3 +220,60 @@ def test_numpy_mlp_is_refused_before_training(dlrun_main):
     )
     assert code == 2 and "Traceback" not in err + out and err.count("\n") == 1
     assert "optimizer=newton needs second derivatives" in err and "model=mlp" in err
+
+
+def test_every_step_is_armijo_along_the_newton_direction():
+    """Each step is t·d with d = −H⁻¹∇L from torch.autograd.functional.hessian and t the first
+    of 1, 1/2, 1/4, … meeting Armijo's condition (brute force over the same trial sizes)."""
+    experiment, step, design, train = newton_run("poisson")
+    model, c1 = experiment.model, 1e-4
+
+    def loss_of(vector: torch.Tensor) -> torch.Tensor:
+        eta = torch.from_numpy(design) @ vector
+        return torch.mean(torch.exp(eta) - train.y * eta)
+
+    halved = 0
+    # five steps: the sixth's decrease (~1e-20) is below float64's resolution of the loss,
+    # where Newton accepts t = 1 within its rounding allowance and strict Armijo cannot tell
+    for _ in range(5):
+        w = torch.from_numpy(weights(model))
+        gradient = torch.autograd.functional.jacobian(loss_of, w)
+        direction = -torch.linalg.solve(torch.autograd.functional.hessian(loss_of, w), gradient)
+        trials = [0.5**k for k in range(30)]
+        expected = next(
+            t
+            for t in trials
+            if loss_of(w + t * direction) <= loss_of(w) + c1 * t * (gradient @ direction)
+        )
+        step(train.X, train.y)
+        assert experiment.optimizer.last_eta == expected
+        assert relative_error(weights(model), (w + expected * direction).numpy()) < 1e-10
+        halved += expected < 1
+    assert halved > 0  # from PyTorch's random start, the full step is refused at first
+
+
+def test_an_uphill_newton_direction_falls_back_to_steepest_descent():
+    """f(x, y) = x² − y² + y⁴ at (0.1, 0.1): H = diag(2, −1.88) is indefinite and
+    −H⁻¹∇f points uphill (∇fᵀH⁻¹∇f < 0), so the step goes along −∇f instead."""
+    point = torch.nn.Parameter(torch.tensor([0.1, 0.1], dtype=torch.float64))
+    optimizer = from_schema(NewtonConfig, [point])
+
+    def f():
+        x, y = point
+        return x**2 - y**2 + y**4
+
+    def closure(backward: bool = True):
+        if not backward:
+            return f()
+        optimizer.zero_grad()
+        loss = f()
+        loss.backward()
+        return loss
+
+    gradient = torch.tensor([0.2, -0.2 + 4 * 0.1**3], dtype=torch.float64)
+    before = float(f().detach())
+    optimizer.step(closure)
+    assert optimizer.last_solve == "steepest" and optimizer.last_eta > 0
+    expected = torch.tensor([0.1, 0.1], dtype=torch.float64) - optimizer.last_eta * gradient
+    torch.testing.assert_close(point.detach(), expected)
+    assert float(f().detach()) < before

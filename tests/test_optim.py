@@ -5,7 +5,7 @@ import torch
 
 from dlrun.build import from_schema
 from dlrun.config.model import GLMConfig
-from dlrun.config.optimizer import LineSearchConfig
+from dlrun.config.optimizer import LBFGSConfig, LineSearchConfig
 from dlrun.models.base import DataInfo
 
 
@@ -108,3 +108,37 @@ def test_line_search_and_sgd_share_the_train_step(run_dlrun):
     assert len(steps) == 30 and set(steps["lr"]) <= {1.0, 0.3, 0.1, 0.03, 0.01, 0.003}
     assert steps["loss"].iloc[-1] < steps["loss"].iloc[0]
     assert summary["metrics"]["test/acc"] > 0.9
+
+
+def test_lbfgs_steps_are_the_iterations_of_one_long_lbfgs_call():
+    """optimizer=lbfgs takes one L-BFGS iteration per step (max_iter=1, its history kept
+    across steps): 8 steps land where torch's LBFGS lands in one call of 8 iterations."""
+    model, X, y = logistic_problem()
+    reference_model, _, _ = logistic_problem()
+    optimizer = from_schema(LBFGSConfig, model.parameters())
+    reference = torch.optim.LBFGS(
+        reference_model.parameters(),
+        max_iter=8,
+        max_eval=1000,
+        tolerance_grad=0.0,
+        tolerance_change=0.0,
+        line_search_fn="strong_wolfe",
+    )
+    for _ in range(8):
+        optimizer.step(closure_for(model, optimizer, X, y))
+    reference.step(closure_for(reference_model, reference, X, y))
+    torch.testing.assert_close(flat(model.parameters()), flat(reference_model.parameters()))
+    assert optimizer.state[optimizer._params[0]]["n_iter"] == 8
+
+
+@pytest.mark.parametrize(
+    "override, allowed",
+    [
+        ("optimizer.line_search_fn=wolfe", "strong_wolfe or null"),
+        ("optimizer.max_eval=1", "an integer >= 2"),
+        ("optimizer.history_size=0", "an integer >= 1"),
+    ],
+)
+def test_bad_lbfgs_settings_exit_2(dlrun_main, override, allowed):
+    code, out, err = dlrun_main("model=logistic", "dataset=iris", "optimizer=lbfgs", override)
+    assert code == 2 and allowed in err and "Traceback" not in out + err

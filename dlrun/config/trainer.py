@@ -20,6 +20,14 @@ class TrainerConfig:
     clip_grad_norm: float | None = None
     # write checkpoint.pt at every evaluation (what resume=... continues from)
     checkpoint: bool = True
+    # stop once the full-batch gradient norm ‖∇L‖ ≤ tol·max(1, |L|) (null: off). It applies to
+    # full-batch training with the optimizers that search along a direction (line_search,
+    # newton, lbfgs), whose steps shrink to nothing at the optimum; SGD and Adam take the
+    # steps they are given, and a mini-batch's gradient does not tell convergence.
+    # In float32 Newton gets there; a line search or L-BFGS may stall near 1e-5 and then run
+    # its budget (converged false). On a near-singular problem a small ‖∇L‖ is no proof of
+    # being near the optimum (distance ≤ ‖∇L‖/λmin): standardise, or use newton.
+    tol: float | None = 1e-6
 
     def __post_init__(self) -> None:
         require(self.max_epochs >= 1, "max_epochs", self.max_epochs, "an integer >= 1")
@@ -30,6 +38,8 @@ class TrainerConfig:
         require(self.eval_every >= 1, "eval_every", self.eval_every, "an integer >= 1")
         if self.clip_grad_norm is not None:
             require(self.clip_grad_norm > 0, "clip_grad_norm", self.clip_grad_norm, "null or > 0")
+        if self.tol is not None:
+            require(self.tol > 0, "tol", self.tol, "null or a number > 0")
 
 
 @dataclass
