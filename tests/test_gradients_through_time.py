@@ -27,7 +27,7 @@ def brute_force_rnn(model: RNN, x: torch.Tensor, y: torch.Tensor) -> torch.Tenso
         history[t] = leaf
         for s in range(t + 1, T):
             delayed = history[s - model.skip] if model.skip and s >= model.skip else None
-            history.append(model.step(drive[:, s], history[s - 1], delayed))
+            history.append(model.step(drive[:, s], history[s - 1], delayed, model.W))
         per_example = (model.head(history[-1]) - y) ** 2  # the squared loss of each example
         (gradient,) = torch.autograd.grad(per_example.sum(), leaf)
         norms.append(gradient.norm(dim=1).mean())
@@ -40,7 +40,7 @@ def test_one_backward_pass_equals_one_backward_per_step_rnn(options):
     data = DataInfo((T, F), "regression", kind="sequence")
     model = from_schema(RNNConfig, data, hidden_size=H, init="gaussian", **options).double()
     x, y = torch.randn(B, T, F, dtype=torch.float64), torch.randn(B, dtype=torch.float64)
-    torch.testing.assert_close(hidden_gradient_norms(model, x, y), brute_force_rnn(model, x, y))
+    torch.testing.assert_close(hidden_gradient_norms(model, x, y)[0], brute_force_rnn(model, x, y))
 
 
 def test_one_backward_pass_equals_one_backward_per_step_lstm():
@@ -60,7 +60,8 @@ def test_one_backward_pass_equals_one_backward_per_step_lstm():
         per_example = (model.head(last) - y) ** 2
         (gradient,) = torch.autograd.grad(per_example.sum(), leaf)
         expected.append(gradient[0].norm(dim=1).mean())
-    torch.testing.assert_close(hidden_gradient_norms(model, x, y), torch.stack(expected).detach())
+    norms = hidden_gradient_norms(model, x, y)
+    torch.testing.assert_close(norms[0], torch.stack(expected).detach())
 
 
 @pytest.mark.parametrize("rho", [0.9, 1.1])
@@ -80,7 +81,7 @@ def test_linear_rnn_with_scaled_orthogonal_w_follows_rho_to_the_power(rho):
     with torch.no_grad():
         model.W.copy_(rho * orthogonal)
     x, y = torch.randn(B, length, F, dtype=torch.float64), torch.randn(B, dtype=torch.float64)
-    norms = hidden_gradient_norms(model, x, y).numpy()
+    norms = hidden_gradient_norms(model, x, y)[0].numpy()
     steps_back = np.arange(length)[::-1]
     np.testing.assert_allclose(norms / norms[-1], rho**steps_back, rtol=1e-8)
     assert decay_rate(norms) == pytest.approx(rho, rel=1e-8)
@@ -97,7 +98,7 @@ def test_tanh_rnn_gradients_vanish_below_radius_one_and_grow_above_in_the_linear
         ).double()
         # tiny inputs keep tanh in its linear regime: tanh'(a) ≈ 1
         x = 1e-8 * torch.randn(B, length, F, dtype=torch.float64)
-        norms = hidden_gradient_norms(model, x, torch.randn(B, dtype=torch.float64)).numpy()
+        norms = hidden_gradient_norms(model, x, torch.randn(B, dtype=torch.float64))[0].numpy()
         rates[rho] = decay_rate(norms)
         if rho < 1:
             assert norms[0] < 1e-5 * norms[-1] and np.all(np.diff(norms) > 0)
@@ -130,7 +131,8 @@ def test_every_recurrent_run_writes_grad_norms_and_summary_fields(run_dlrun):
         "dtype=float64",
     )
     table = pd.read_csv(run_dir / "grad_norms.csv")
-    assert list(table.columns) == ["phase", "t", "norm"]
+    assert list(table.columns) == ["phase", "direction", "t", "norm"]
+    assert set(table.direction) == {"forward"}
     assert sorted(table.phase.unique()) == ["end", "init"] and len(table) == 2 * 12
     metrics = summary["metrics"]
     for phase in ("init", "end"):
