@@ -9,7 +9,7 @@ import torch
 
 from dlrun.analyses.gradients_through_time import decay_rate, hidden_gradient_norms, spectrum
 from dlrun.build import from_schema
-from dlrun.config.model import LSTMConfig, RNNConfig
+from dlrun.config.model import GatedConfig, LSTMConfig, RNNConfig
 from dlrun.models.base import DataInfo
 from dlrun.models.recurrent import RNN
 
@@ -153,3 +153,91 @@ def test_recurrent_experiments_run_one_recurrent_model_without_multirun(compose_
     (it was the default mlp, refused on the adding problem)."""
     cfg, names = compose_cfg(f"experiment={experiment}")
     assert names["model"] == "rnn" and names["dataset"] == "adding"
+
+
+def one_direction(module: torch.nn.RNNBase, reverse: bool) -> torch.nn.RNNBase:
+    """A one-direction torch module holding `module`'s weights of one direction."""
+    options = {"nonlinearity": module.nonlinearity} if isinstance(module, torch.nn.RNN) else {}
+    single = type(module)(module.input_size, module.hidden_size, batch_first=True, **options)
+    with torch.no_grad():
+        for name, parameter in single.named_parameters():
+            parameter.copy_(getattr(module, name + ("_reverse" if reverse else "")))
+    return single.double()
+
+
+def brute_force_bidirectional(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """For each direction and t: that direction's h_t becomes a leaf, its recursion continues
+    from it (the backward one towards t = 1), the other direction is held; one backward each."""
+    forward, backward = one_direction(model.body, False), one_direction(model.body, True)
+    with torch.no_grad():
+        held = [forward(x)[0], backward(x.flip(1))[0].flip(1)]
+    norms = torch.zeros(2, T, dtype=torch.float64)
+    for t in range(T):
+        leaf = held[0][:, t].clone().requires_grad_(True)
+        later = continued(forward, x[:, t + 1 :], leaf)  # steps t+1…T from the leaf
+        states = [torch.cat([held[0][:, :t], leaf[:, None], later], dim=1), held[1]]
+        norms[0, t] = per_example_gradient_norm(model, states, y, leaf)
+        leaf = held[1][:, t].clone().requires_grad_(True)
+        earlier = continued(backward, x[:, :t].flip(1), leaf).flip(1)  # steps t−1…1
+        states = [held[0], torch.cat([earlier, leaf[:, None], held[1][:, t + 1 :]], dim=1)]
+        norms[1, t] = per_example_gradient_norm(model, states, y, leaf)
+    return norms
+
+
+def continued(module: torch.nn.RNNBase, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """The states of `module` over x from the state h; none when x has no step."""
+    if x.shape[1] == 0:
+        return x.new_zeros(x.shape[0], 0, h.shape[-1])
+    return module(x, h[None])[0]
+
+
+def per_example_gradient_norm(model, states: list, y: torch.Tensor, leaf: torch.Tensor):
+    """‖∂ℓ/∂leaf‖ averaged over the examples, the head reading [forward; backward] states."""
+    eta = model.head(model.readout(torch.cat(states, dim=-1)))
+    per_example = (eta - y) ** 2  # the squared loss of each example
+    (gradient,) = torch.autograd.grad(per_example.sum(), leaf)
+    return gradient.norm(dim=1).mean().detach()
+
+
+@pytest.mark.parametrize(
+    "schema, pool",
+    [(RNNConfig, "last"), (RNNConfig, "none"), (GatedConfig, "avg"), (GatedConfig, "max")],
+)
+def test_bidirectional_norms_equal_one_backward_per_direction_and_step(schema, pool):
+    torch.manual_seed(0)
+    data = DataInfo((T, F), "regression", kind="sequence")
+    model = from_schema(schema, data, hidden_size=H, bidirectional=True, global_pool=pool)
+    model = model.double()
+    x, y = torch.randn(B, T, F, dtype=torch.float64), torch.randn(B, dtype=torch.float64)
+    norms = hidden_gradient_norms(model, x, y)
+    assert norms.shape == (2, T)
+    torch.testing.assert_close(norms, brute_force_bidirectional(model, x, y))
+    if pool == "last":  # the backward recursion ends at t = 1: its gradient is largest there
+        assert norms[1, 0] > norms[1, -1] and norms[0, -1] > norms[0, 0]
+
+
+def test_bidirectional_run_writes_both_directions_norms_and_metrics(run_dlrun):
+    summary, run_dir = run_dlrun(
+        "model=gru",
+        "model.bidirectional=true",
+        "model.global_pool=none",
+        "seq_len=10",
+        "model.hidden_size=6",
+        "dataset.n_samples=80",
+        "trainer.max_steps=3",
+        "dtype=float64",
+    )
+    assert summary["status"] == "completed"
+    table = pd.read_csv(run_dir / "grad_norms.csv")
+    assert len(table) == 2 * 2 * 10 and set(table.direction) == {"forward", "backward"}
+    metrics = summary["metrics"]
+    for phase in ("init", "end"):
+        rows = table[table.phase == phase]
+        forward = rows[rows.direction == "forward"].norm.to_numpy()
+        backward = rows[rows.direction == "backward"].norm.to_numpy()
+        assert metrics[f"{phase}/grad_h1"] == pytest.approx(forward[0])
+        assert metrics[f"{phase}/grad_hT"] == pytest.approx(forward[-1])
+        # the backward recursion in its own order: its first step is t = T
+        assert metrics[f"{phase}/backward/grad_h1"] == pytest.approx(backward[-1])
+        assert metrics[f"{phase}/backward/grad_hT"] == pytest.approx(backward[0])
+        assert f"{phase}/backward/sigma_max" in metrics
