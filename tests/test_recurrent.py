@@ -301,13 +301,14 @@ def linear_recursion(x, W, U, b) -> torch.Tensor:
     return torch.stack(states, dim=1)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("schema", [GatedConfig, LSTMConfig])
-def test_stacked_bidirectional_written_out_steps_equal_the_fused_module(schema):
+def test_stacked_written_out_steps_equal_the_fused_module(schema, bidirectional):
     """The layers under the top one run fused with the module's own weights."""
     torch.manual_seed(0)
-    model = from_schema(schema, SEQUENCES, hidden_size=H, num_layers=3, bidirectional=True)
+    model = from_schema(schema, SEQUENCES, hidden_size=H, num_layers=3, bidirectional=bidirectional)
     model, x = model.double(), inputs(7)
-    probes = torch.zeros(B, T, 2 * H, dtype=torch.float64)
+    probes = torch.zeros(B, T, model.state_size, dtype=torch.float64)
     torch.testing.assert_close(model.hidden_states(x, probes), model.states(x))
 
 
