@@ -7,6 +7,9 @@
    trains through torch.nn.RNN itself (its equations are the lecture's).
 3. The ESN's ridge readout on 10,000 steps of a 500-unit reservoir: running the reservoir,
    and the closed-form fit.
+4. Bidirectional against one direction (model.bidirectional): time per time step of a training
+   step (forward + backward of the loss, fused module) and of the per-step gradient norms (the
+   written-out steps), for rnn, gru and lstm.
 
     python benchmarks/recurrent.py [--threads 1] [--repeats 5]
 """
@@ -20,7 +23,7 @@ from torch import nn
 
 from dlrun.analyses.gradients_through_time import hidden_gradient_norms
 from dlrun.build import from_schema
-from dlrun.config.model import ESNConfig, RNNConfig
+from dlrun.config.model import ESNConfig, GatedConfig, LSTMConfig, RNNConfig
 from dlrun.models.base import DataInfo
 
 
@@ -94,6 +97,33 @@ def esn_ridge(repeats: int, steps: int = 10_000, size: int = 500) -> None:
     print(f"   running the reservoir: {run_seconds:.3f} s;  ridge fit: {fit_seconds:.3f} s")
 
 
+def bidirectional_cost(repeats: int, batch: int = 32, length: int = 100, hidden: int = 64):
+    print(
+        f"4. bidirectional vs one direction, µs per time step (B={batch}, T={length}, H={hidden})"
+    )
+    x, y = torch.randn(batch, length, 2), torch.randn(batch)
+    for name, schema in (("rnn", RNNConfig), ("gru", GatedConfig), ("lstm", LSTMConfig)):
+        train, norms = {}, {}
+        for bidirectional in (False, True):
+            torch.manual_seed(0)
+            model = from_schema(
+                schema, sequences(length), hidden_size=hidden, bidirectional=bidirectional
+            )
+
+            def step(m=model):
+                m.zero_grad()
+                m.loss(x, y).backward()
+
+            train[bidirectional] = best_of(repeats, step) / length * 1e6
+            gradient_norms = lambda m=model: hidden_gradient_norms(m, x, y)  # noqa: E731
+            norms[bidirectional] = best_of(repeats, gradient_norms) / length * 1e6
+        print(
+            f"   {name:4s}: training step {train[False]:6.1f} -> {train[True]:6.1f} "
+            f"({train[True] / train[False]:.2f}×);  gradient norms {norms[False]:6.1f} -> "
+            f"{norms[True]:6.1f} ({norms[True] / norms[False]:.2f}×)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
@@ -104,6 +134,7 @@ def main() -> None:
     gradient_norm_cost(args.repeats)
     written_out_vs_fused(args.repeats)
     esn_ridge(args.repeats)
+    bidirectional_cost(args.repeats)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,12 @@ after training: every recurrent run gets them (grad_norms.csv/.png, metrics init
 
 ‖∂L/∂h⁽ᵗ⁾‖ for every t comes from ONE backward pass: a zero probe p⁽ᵗ⁾ is added to each
 hidden state inside the recursion (h⁽ᵗ⁾ + p⁽ᵗ⁾ feeds both the next step and the readout), so
-∂L/∂p⁽ᵗ⁾ = ∂L/∂h⁽ᵗ⁾, the total derivative through every later step.
+∂L/∂p⁽ᵗ⁾ = ∂L/∂h⁽ᵗ⁾, the total derivative through every later step (and, when the head
+reads every step, global_pool=avg|max|none, through the head directly).
+
+A bidirectional model gets both recursions measured: h⁽ᵗ⁾ of the backward recursion (which runs
+from t = T down to 1) has its own probe. grad_norms.csv has a row per phase, direction and t;
+the backward recursion's metrics are `<phase>/backward/<name>`, its first step being t = T.
 """
 
 import math
@@ -26,17 +31,22 @@ DIAGNOSTIC_ROWS = 256  # the fixed batch measured at initialisation and at the e
 
 
 def hidden_gradient_norms(model, x: Tensor, y: Tensor) -> Tensor:
-    """‖∂ℓ/∂h⁽ᵗ⁾‖ for t = 1…T (T,), averaged over the examples' own losses ℓ, in one backward.
+    """‖∂ℓ/∂h⁽ᵗ⁾‖ for each direction and t = 1…T (directions, T), averaged over the examples'
+    own losses ℓ, in one backward.
 
-    The model needs `hidden_states(x, probes)`, `readout` and `head` (dlrun.models.recurrent).
+    The model needs `hidden_states(x, probes)`, `readout`, `head`, `hidden_size` and
+    `directions` (dlrun.models.recurrent).
     """
+    batch, steps = x.shape[:2]
     with torch.enable_grad():
-        probes = x.new_zeros(x.shape[0], x.shape[1], model.hidden_size, requires_grad=True)
+        probes = x.new_zeros(batch, steps, model.hidden_size * model.directions)
+        probes.requires_grad_(True)
         states = model.hidden_states(x, probes)
         loss = model.head.loss(model.head(model.readout(states)), y)
         # the loss is a mean over the batch: × B gives each example's own ∂ℓ/∂h⁽ᵗ⁾
-        (gradient,) = torch.autograd.grad(loss * x.shape[0], probes)
-    return gradient.norm(dim=-1).mean(dim=0).detach()
+        (gradient,) = torch.autograd.grad(loss * batch, probes)
+    per_direction = gradient.view(batch, steps, model.directions, model.hidden_size)
+    return per_direction.norm(dim=-1).mean(dim=0).T.detach()
 
 
 def decay_rate(norms: np.ndarray) -> float:
@@ -82,40 +92,66 @@ def summarize(norms: np.ndarray) -> dict[str, float]:
 
 
 def measure(experiment: Experiment) -> dict:
-    """‖∂L/∂h⁽ᵗ⁾‖ for t = 1…T and the spectrum of W, of the model as it is, in eval mode."""
+    """‖∂L/∂h⁽ᵗ⁾‖ for t = 1…T and the spectrum of W, of the model as it is, in eval mode:
+    {"norms", "spectrum"} of the forward recursion, and under "backward" the backward one's."""
     model, train = experiment.model, experiment.data.train
     x, y = train.X[:DIAGNOSTIC_ROWS], train.y[:DIAGNOSTIC_ROWS]
     was_training = model.training
     model.eval()
     norms = hidden_gradient_norms(model, x, y).double().cpu().numpy()
     model.train(was_training)
-    return {"norms": norms.tolist(), "spectrum": spectrum(model.recurrent_weight())}
+    measurement = {"norms": norms[0].tolist(), "spectrum": spectrum(model.recurrent_weight())}
+    if model.directions == 2:
+        backward = {"norms": norms[1].tolist(), "spectrum": spectrum(model.recurrent_weight(1))}
+        measurement["backward"] = backward
+    return measurement
 
 
 def phase_metrics(phase: str, measurement: dict) -> dict[str, float]:
-    """init/grad_h1, init/grad_rate, init/spectral_radius, ... of one measurement."""
+    """init/grad_h1, init/grad_rate, init/spectral_radius, ... of one measurement, and
+    init/backward/grad_h1, ... of a backward recursion, in its own time order (t = T first)."""
     values = summarize(np.asarray(measurement["norms"], dtype=float)) | measurement["spectrum"]
-    return {f"{phase}/{name}": value for name, value in values.items()}
+    metrics = {f"{phase}/{name}": value for name, value in values.items()}
+    if "backward" in measurement:
+        backward = measurement["backward"]
+        norms = np.asarray(backward["norms"], dtype=float)[::-1]
+        values = summarize(norms) | backward["spectrum"]
+        metrics |= {f"{phase}/backward/{name}": value for name, value in values.items()}
+    return metrics
+
+
+def direction_norms(measurement: dict) -> dict[str, list[float]]:
+    """{"forward": norms} or {"forward": ..., "backward": ...}, each in the order t = 1…T."""
+    norms = {"forward": measurement["norms"]}
+    if "backward" in measurement:
+        norms["backward"] = measurement["backward"]["norms"]
+    return norms
 
 
 def norms_table(phases: dict[str, dict]) -> pd.DataFrame:
-    """grad_norms.csv: phase, t, norm."""
+    """grad_norms.csv: phase, direction, t, norm."""
     frames = [
-        pd.DataFrame({"phase": phase, "t": np.arange(1, len(m["norms"]) + 1), "norm": m["norms"]})
-        for phase, m in phases.items()
+        pd.DataFrame(
+            {"phase": phase, "direction": direction, "t": np.arange(1, len(norms) + 1)}
+            | {"norm": norms}
+        )
+        for phase, measurement in phases.items()
+        for direction, norms in direction_norms(measurement).items()
     ]
     return pd.concat(frames, ignore_index=True)
 
 
 def plot_norms(table: pd.DataFrame) -> "Figure":
-    """‖∂L/∂h_t‖ against t on a log scale, one line per phase."""
+    """‖∂L/∂h_t‖ against t on a log scale, one line per phase (and direction)."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(6, 4), dpi=100)
     axes = figure.subplots()
-    for phase, rows in table.groupby("phase", sort=False):
+    both = table.direction.nunique() > 1
+    for (phase, direction), rows in table.groupby(["phase", "direction"], sort=False):
         positive = rows[rows.norm > 0]
-        axes.plot(positive.t, positive.norm, label=f"{phase} of training")
+        label = f"{phase} of training" + (f", {direction}" if both else "")
+        axes.plot(positive.t, positive.norm, label=label)
     axes.set_yscale("log")
     axes.set_xlabel("t")
     axes.set_ylabel("‖∂L/∂h_t‖")

@@ -155,10 +155,32 @@ class ResNetConfig(ModelConfig):
 
 
 @dataclass
-class RNNConfig(ModelConfig):
-    _target_: str = "dlrun.models.recurrent.RNN"
-    # the width H of the hidden state h
+class RecurrentConfig(ModelConfig):
+    """The keys every trained recurrent model has: its width and what its head reads."""
+
+    # the width H of the hidden state h (of each layer and direction)
     hidden_size: int = 64
+    # what the head reads of h(1)…h(T): last (the final state of each direction) | none (every
+    # step's state, flattened: T·H features) | avg | max (over time); a target at every step
+    # (dataset=copy) allows last only (each step's state feeds the head)
+    global_pool: str = "last"
+    # true: a second recursion over the reversed sequence; each step's state is
+    # [forward; backward] (2H features)
+    bidirectional: bool = False
+
+    def __post_init__(self) -> None:
+        require(self.hidden_size >= 1, "hidden_size", self.hidden_size, "an integer >= 1")
+        require(
+            self.global_pool in ("last", "none", "avg", "max"),
+            "global_pool",
+            self.global_pool,
+            "last|none|avg|max",
+        )
+
+
+@dataclass
+class RNNConfig(RecurrentConfig):
+    _target_: str = "dlrun.models.recurrent.RNN"
     # tanh | relu | linear
     activation: str = "tanh"
     # W at initialisation: gaussian | orthogonal | identity (IRNN with activation=relu),
@@ -175,7 +197,7 @@ class RNNConfig(ModelConfig):
     grad_reg: float = 0.0
 
     def __post_init__(self) -> None:
-        require(self.hidden_size >= 1, "hidden_size", self.hidden_size, "an integer >= 1")
+        super().__post_init__()
         require(
             self.activation in ("tanh", "relu", "linear"),
             "activation",
@@ -198,24 +220,31 @@ class RNNConfig(ModelConfig):
             "true only with skip=k (the k-step connection that stays)",
         )
         require(self.grad_reg >= 0, "grad_reg", self.grad_reg, "a weight >= 0")
+        # leak, skip and Ω are written for one recursion (the skip weight and learned leak are
+        # the forward recursion's): bidirectional is the plain rnn's
+        require(
+            not self.bidirectional
+            or (self.leak == 0 and not self.learn_leak and self.skip is None and not self.grad_reg),
+            "bidirectional",
+            self.bidirectional,
+            "true only for the plain rnn (leak=0, learn_leak=false, skip=null, grad_reg=0)",
+        )
 
 
 @dataclass
-class GatedConfig(ModelConfig):
-    _target_: str = "dlrun.models.recurrent.GRU"
-    # the width H of each layer's hidden state
-    hidden_size: int = 64
+class GatedConfig(RecurrentConfig):
+    _target_: str = "dlrun.models.gated.GRU"
     # stacked layers; the head reads the top one
     num_layers: int = 1
 
     def __post_init__(self) -> None:
-        require(self.hidden_size >= 1, "hidden_size", self.hidden_size, "an integer >= 1")
+        super().__post_init__()
         require(self.num_layers >= 1, "num_layers", self.num_layers, "an integer >= 1")
 
 
 @dataclass
 class LSTMConfig(GatedConfig):
-    _target_: str = "dlrun.models.recurrent.LSTM"
+    _target_: str = "dlrun.models.gated.LSTM"
     # the forget gate's bias at initialisation (1: remember by default, Gers et al. 2000)
     forget_bias: float = 1.0
 

@@ -1,11 +1,18 @@
-"""Recurrent networks with the deep-GLM head: the lecture's RNN and its remedies, LSTM, GRU.
+"""Recurrent networks with the deep-GLM head: the lecture's RNN and its remedies (LSTM, GRU:
+dlrun.models.gated).
 
     a⁽ᵗ⁾ = b + W h⁽ᵗ⁻¹⁾ + U x⁽ᵗ⁾,   h⁽ᵗ⁾ = tanh(a⁽ᵗ⁾),   o⁽ᵗ⁾ = c + V h⁽ᵗ⁾ (the head)
 
-The head reads the last step, or the last `target_shape[0]` steps when the target has a time
-axis (sequence-to-sequence, e.g. the copy task). Every model writes out its recursion in
-`hidden_states(x, probes)`, where `probes[:, t]` (zeros) is added to h⁽ᵗ⁾: the gradient of the
-loss with respect to the probes is ∂L/∂h⁽ᵗ⁾ for every t, from one backward pass
+The head reads what `global_pool` says of the states h⁽¹⁾…h⁽ᵀ⁾: the last step (`last`), their
+mean or maximum over time (`avg`, `max`), or all of them side by side (`none`, T·H features);
+with a target at each step (sequence-to-sequence, e.g. the copy task) it reads each of the last
+`target_shape[0]` steps. `bidirectional` models run a second recursion with its own weights over
+the reversed sequence; each step's state is then [forward h⁽ᵗ⁾; backward h⁽ᵗ⁾] (2H), and `last`
+reads the final state of each direction, [forward h⁽ᵀ⁾; backward h⁽¹⁾].
+
+Every model writes out its recursion in `hidden_states(x, probes)`, where `probes[:, t]` (zeros,
+2H wide when bidirectional) is added to h⁽ᵗ⁾ of each direction: the gradient of the loss with
+respect to the probes is ∂L/∂h⁽ᵗ⁾ for every t and direction, from one backward pass
 (dlrun.analyses.gradients_through_time). Training uses the fused torch modules where the
 equations are theirs.
 """
@@ -17,6 +24,7 @@ from torch import Tensor, nn
 
 from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
+from dlrun.models.time_readout import check_pool, read_over_time, readout_width
 
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda a: a}
 
@@ -28,14 +36,29 @@ class RecurrentGLM(DeepGLM):
     per_step_targets = True  # data.target_shape: () one target per sequence, (T',) one per step
     recurrent = True
 
-    def __init__(self, body: nn.Module, hidden_size: int, data: DataInfo) -> None:
+    def __init__(
+        self,
+        body: nn.Module,
+        hidden_size: int,
+        data: DataInfo,
+        *,
+        global_pool: str = "last",  # the ESN's readout: h⁽ᵀ⁾ of its one direction
+        directions: int = 1,
+    ) -> None:
         assert len(data.input_shape) == 2, data.input_shape  # sequences (T, F)
-        super().__init__(body, hidden_size, data)
-        self.hidden_size = hidden_size
         self.out_steps = data.target_shape[0] if len(data.target_shape) else None
+        check_pool(global_pool, self.out_steps)
+        width = readout_width(global_pool, hidden_size * directions, data.input_shape[0])
+        super().__init__(body, width, data)
+        self.hidden_size, self.directions, self.global_pool = hidden_size, directions, global_pool
+
+    @property
+    def state_size(self) -> int:
+        """The width of one step's state: H, or 2H when bidirectional."""
+        return self.hidden_size * self.directions
 
     def hidden_states(self, x: Tensor, probes: Tensor | None = None) -> Tensor:
-        """h⁽¹⁾…h⁽ᵀ⁾ (B, T, H) by the written-out recursion; probes (B, T, H) are added to each."""
+        """h⁽¹⁾…h⁽ᵀ⁾ (B, T, D) by the written-out recursion; probes (B, T, D) are added to each."""
         raise NotImplementedError
 
     def states(self, x: Tensor) -> Tensor:
@@ -43,14 +66,17 @@ class RecurrentGLM(DeepGLM):
         return self.hidden_states(x)
 
     def readout(self, states: Tensor) -> Tensor:
-        """(B, T, H) -> (B, H) at the last step, or (B, T', H) for sequence targets."""
-        return states[:, -1] if self.out_steps is None else states[:, -self.out_steps :]
+        """(B, T, D) -> what the head reads: (B, features), or (B, T', D) for sequence targets."""
+        if self.out_steps is not None:
+            return states[:, -self.out_steps :]
+        return read_over_time(states, self.global_pool, self.directions)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.readout(self.states(x)))
 
-    def recurrent_weight(self) -> Tensor | None:
-        """The hidden-to-hidden matrix whose spectrum the diagnostics report."""
+    def recurrent_weight(self, direction: int = 0) -> Tensor | None:
+        """The hidden-to-hidden matrix of a direction (0 forward, 1 backward) whose spectrum
+        the diagnostics report."""
         return None
 
 
@@ -90,22 +116,29 @@ class RNN(RecurrentGLM):
         skip: int | None,
         remove_one_step: bool,
         grad_reg: float,
+        global_pool: str,
+        bidirectional: bool,
     ) -> None:
         n_inputs = data.input_shape[1]
         # nn.RNN holds W (weight_hh_l0), U (weight_ih_l0) and b (bias_ih_l0), so the fused
-        # module runs the same equations; its second bias stays at zero.
+        # module runs the same equations; its second bias stays at zero. Bidirectional: the
+        # backward recursion's are weight_hh_l0_reverse, ... (the schema allows it without
+        # leak, skip and grad_reg only, whose extra weights are the forward recursion's).
         fused = nn.RNN(
             n_inputs,
             hidden_size,
             nonlinearity="relu" if activation == "relu" else "tanh",
             batch_first=True,
+            bidirectional=bidirectional,
         )
-        super().__init__(fused, hidden_size, data)
+        directions = 2 if bidirectional else 1
+        super().__init__(fused, hidden_size, data, global_pool=global_pool, directions=directions)
         with torch.no_grad():
-            fused.weight_hh_l0.copy_(recurrent_init(hidden_size, init, spectral_radius))
-            fused.bias_ih_l0.zero_()
-            fused.bias_hh_l0.zero_()
-        fused.bias_hh_l0.requires_grad_(False)
+            for suffix in ("", "_reverse")[:directions]:
+                weight = getattr(fused, f"weight_hh_l0{suffix}")
+                weight.copy_(recurrent_init(hidden_size, init, spectral_radius))
+                getattr(fused, f"bias_ih_l0{suffix}").zero_()
+                getattr(fused, f"bias_hh_l0{suffix}").zero_().requires_grad_(False)
         self.activation, self.skip, self.remove_one_step = activation, skip, remove_one_step
         self.grad_reg = grad_reg
         self.skip_weight = None
@@ -131,16 +164,23 @@ class RNN(RecurrentGLM):
     def b(self) -> Tensor:  # (H,)
         return self.body.bias_ih_l0 + self.body.bias_hh_l0
 
-    def recurrent_weight(self) -> Tensor:
-        return self.W
+    def weights(self, direction: int) -> tuple[Tensor, Tensor, Tensor]:
+        """(W, U, b) of the forward (0) or backward (1) recursion."""
+        suffix = "_l0_reverse" if direction else "_l0"
+        body = self.body
+        bias = getattr(body, "bias_ih" + suffix) + getattr(body, "bias_hh" + suffix)
+        return getattr(body, "weight_hh" + suffix), getattr(body, "weight_ih" + suffix), bias
 
-    def step(self, drive: Tensor, previous: Tensor, delayed: Tensor | None) -> Tensor:
-        """h⁽ᵗ⁾ from b + U x⁽ᵗ⁾ (`drive`), h⁽ᵗ⁻¹⁾ (`previous`) and h⁽ᵗ⁻ᵏ⁾ (`delayed`)."""
+    def recurrent_weight(self, direction: int = 0) -> Tensor:
+        return self.weights(direction)[0]
+
+    def step(self, drive: Tensor, previous: Tensor, delayed: Tensor | None, W: Tensor) -> Tensor:
+        """h⁽ᵗ⁾ from b + U x⁽ᵗ⁾ (`drive`), h⁽ᵗ⁻¹⁾ (`previous`), h⁽ᵗ⁻ᵏ⁾ (`delayed`) and W."""
         a = drive  # (B, H)
         if self.skip is None or not self.remove_one_step:
-            a = a + previous @ self.W.T
+            a = a + previous @ W.T
         if delayed is not None:
-            a = a + delayed @ (self.W if self.remove_one_step else self.skip_weight).T
+            a = a + delayed @ (W if self.remove_one_step else self.skip_weight).T
         candidate = ACTIVATIONS[self.activation](a)
         if not self.leaky:
             return candidate
@@ -148,14 +188,26 @@ class RNN(RecurrentGLM):
         return alpha * previous + (1 - alpha) * candidate
 
     def hidden_states(self, x: Tensor, probes: Tensor | None = None) -> Tensor:
+        probe = [None] * self.directions if probes is None else probes.chunk(self.directions, -1)
+        # the backward recursion is the forward one over the reversed sequence, reversed back
+        forward = self.recursion(x, probe[0], *self.weights(0))
+        if self.directions == 1:
+            return forward
+        backward = self.recursion(x.flip(1), _flipped(probe[1]), *self.weights(1)).flip(1)
+        return torch.cat([forward, backward], dim=-1)  # (B, T, 2H)
+
+    def recursion(
+        self, x: Tensor, probes: Tensor | None, W: Tensor, U: Tensor, b: Tensor
+    ) -> Tensor:
+        """h⁽¹⁾…h⁽ᵀ⁾ (B, T, H) of one direction's weights; probes[:, t] is added to h⁽ᵗ⁾."""
         # unbind once: indexing drive[:, t] would make each step's backward O(T)
-        drive = (x @ self.U.T + self.b).unbind(dim=1)  # T × (B, H)
+        drive = (x @ U.T + b).unbind(dim=1)  # T × (B, H)
         probe = None if probes is None else probes.unbind(dim=1)
         h = x.new_zeros(x.shape[0], self.hidden_size)
         states: list[Tensor] = []
         for t in range(x.shape[1]):
             delayed = states[t - self.skip] if self.skip is not None and t >= self.skip else None
-            h = self.step(drive[t], h, delayed)
+            h = self.step(drive[t], h, delayed, W)
             if probe is not None:
                 h = h + probe[t]
             states.append(h)
@@ -169,6 +221,7 @@ class RNN(RecurrentGLM):
         if self.grad_reg == 0:
             return super().loss(x, y)
         with torch.enable_grad():  # the line search's trial losses run under no_grad
+            # the schema allows grad_reg with one direction only: states (B, T, H)
             probes = x.new_zeros(x.shape[0], x.shape[1], self.hidden_size, requires_grad=True)
             states = self.hidden_states(x, probes)
             loss = self.head.loss(self.head(self.readout(states)), y)
@@ -189,67 +242,12 @@ class RNN(RecurrentGLM):
         if self.skip is not None:
             delayed = torch.zeros_like(previous)
             delayed[:, self.skip - 1 :] = states[:, : -self.skip].detach()
-        following = self.step(drive, previous, delayed)  # h⁽ᵏ⁺¹⁾ as a function of h⁽ᵏ⁾
+        following = self.step(drive, previous, delayed, self.W)  # h⁽ᵏ⁺¹⁾ from h⁽ᵏ⁾
         vector = upstream[:, 1:].detach()
         (product,) = torch.autograd.grad(following, previous, vector, create_graph=True)
         ratio = product.norm(dim=-1) / vector.norm(dim=-1).clamp_min(torch.finfo(x.dtype).tiny)
         return ((ratio - 1) ** 2).sum(dim=1).mean()
 
 
-class Gated(RecurrentGLM):
-    """LSTM or GRU through torch's fused modules (cuDNN on a GPU)."""
-
-    module: type[nn.Module] = nn.LSTM
-
-    def __init__(self, data: DataInfo, *, hidden_size: int, num_layers: int) -> None:
-        n_inputs = data.input_shape[1]
-        body = self.module(n_inputs, hidden_size, num_layers=num_layers, batch_first=True)
-        super().__init__(body, hidden_size, data)
-
-    def states(self, x: Tensor) -> Tensor:
-        return self.body(x)[0]
-
-    def hidden_states(self, x: Tensor, probes: Tensor | None = None) -> Tensor:
-        """One fused step at a time, so that a probe can be added to each h⁽ᵗ⁾ (the top layer's)."""
-        state, outputs = None, []
-        probe = None if probes is None else probes.unsqueeze(2).unbind(dim=1)  # T × (B, 1, H)
-        for t in range(x.shape[1]):
-            output, state = self.body(x[:, t : t + 1], state)
-            if probe is not None:
-                output = output + probe[t]
-                state = self._with_top(state, output[:, 0])
-            outputs.append(output)
-        return torch.cat(outputs, dim=1)
-
-    @staticmethod
-    def _with_top(state, h: Tensor):
-        hidden = state[0] if isinstance(state, tuple) else state
-        hidden = torch.cat([hidden[:-1], h[None]], dim=0)
-        return (hidden, state[1]) if isinstance(state, tuple) else hidden
-
-    def recurrent_weight(self) -> Tensor:
-        return self.body.weight_hh_l0  # (gates·H, H), the first layer's
-
-
-class LSTM(Gated):
-    """Long short-term memory (Hochreiter & Schmidhuber 1997), torch.nn.LSTM."""
-
-    module = nn.LSTM
-
-    def __init__(
-        self, data: DataInfo, *, hidden_size: int, num_layers: int, forget_bias: float
-    ) -> None:
-        super().__init__(data, hidden_size=hidden_size, num_layers=num_layers)
-        hidden = self.hidden_size
-        with torch.no_grad():  # gate order i, f, g, o; a forget bias of 1 (Gers et al. 2000)
-            for name, bias in self.body.named_parameters():
-                if name.startswith("bias_ih"):
-                    bias[hidden : 2 * hidden].fill_(forget_bias)
-                elif name.startswith("bias_hh"):
-                    bias[hidden : 2 * hidden].zero_()
-
-
-class GRU(Gated):
-    """Gated recurrent unit (Cho et al. 2014), torch.nn.GRU."""
-
-    module = nn.GRU
+def _flipped(probes: Tensor | None) -> Tensor | None:
+    return None if probes is None else probes.flip(1)
