@@ -1,0 +1,53 @@
+"""Hydra's BasicSweeper and BasicLauncher with a job's config composed by JobConfigs: the same
+jobs, directories, .hydra/ files, callbacks and job numbers, without a full composition per job
+(two, counting the sweeper's check that every job composes)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hydra._internal.core_plugins import basic_launcher, basic_sweeper
+from hydra.core.config_store import ConfigStore
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig
+
+from dlrun.sweeps.job_configs import CachedSweepLoader, job_configs
+
+
+@dataclass
+class DlrunSweeperConf(basic_sweeper.BasicSweeperConf):
+    _target_: str = "hydra_plugins.dlrun_sweeps.basic.DlrunSweeper"
+
+
+@dataclass
+class DlrunLauncherConf:
+    _target_: str = "hydra_plugins.dlrun_sweeps.basic.DlrunLauncher"
+
+
+ConfigStore.instance().store(
+    group="hydra/sweeper", name="dlrun_basic", node=DlrunSweeperConf, provider="dlrun"
+)
+ConfigStore.instance().store(
+    group="hydra/launcher", name="dlrun_basic", node=DlrunLauncherConf, provider="dlrun"
+)
+
+
+class DlrunSweeper(basic_sweeper.BasicSweeper):
+    """BasicSweeper, checking that each job composes through the shared JobConfigs (with
+    another launcher too: that launcher composes its jobs itself, as before)."""
+
+    def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        assert self.hydra_context is not None and self.config is not None
+        configs = job_configs(self.hydra_context.config_loader)
+        for overrides in batch:
+            configs.load_sweep_config(self.config, list(overrides))
+
+
+class DlrunLauncher(basic_launcher.BasicLauncher):
+    """BasicLauncher, whose load_sweep_config comes from the shared JobConfigs."""
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        loader = CachedSweepLoader(hydra_context.config_loader)
+        context = HydraContext(config_loader=loader, callbacks=hydra_context.callbacks)
+        super().setup(hydra_context=context, task_function=task_function, config=config)
