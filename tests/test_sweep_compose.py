@@ -5,6 +5,7 @@ same job configs, .hydra/ files, job numbers and comparison table."""
 import pytest
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra._internal.utils import create_config_search_path
+from hydra.errors import ConfigCompositionException
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
@@ -92,6 +93,28 @@ def test_a_job_config_is_a_copy_the_next_job_does_not_see(sweep):
     second = configs.load_sweep_config(master, [])
     assert second.optimizer.lr == compose_config()[0].optimizer.lr != 0.7
     assert list(second.hydra.overrides.task) == []  # not the master's (seed=0,1)
+
+
+def test_the_configs_the_sweeper_checked_go_to_the_launcher_once(sweep):
+    loader, master = sweep
+    configs = JobConfigs(loader)
+    batch = [["seed=1"], ["model=mlp", "seed=2"]]
+    configs.check_batch(master, batch, keep=True)
+    first = configs.load_sweep_config(master, ["seed=1"])
+    assert configs.load_sweep_config(master, ["seed=1"]) is not first  # composed anew
+    for job in batch:
+        same_config(configs.load_sweep_config(master, job), loader.load_sweep_config(master, job))
+    configs.check_batch(master, batch, keep=False)  # for another launcher: nothing kept
+    assert configs.checked == {}
+    with pytest.raises(ConfigCompositionException, match="trainer.max_epochs=abc"):
+        configs.check_batch(master, [*batch, ["trainer.max_epochs=abc"]], keep=True)
+
+
+def test_a_job_that_does_not_compose_stops_the_sweep_before_any_job_runs(dlrun_main, tmp_path):
+    quick = ("model=logistic", "dataset=breast_cancer", "trainer.max_epochs=1,abc")
+    code, _, err = dlrun_main("-m", *quick, f"hydra.sweep.dir={tmp_path}/s")
+    assert code == 1 and "trainer.max_epochs=abc" in err
+    assert not list(tmp_path.rglob("summary.json"))
 
 
 @pytest.mark.parametrize("job", BAD_JOBS, ids=lambda job: job[0])

@@ -17,6 +17,7 @@ Imported by the hydra_plugins.dlrun_sweeps plugin at every `dlrun` start: no tor
 import copy
 import os
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -37,6 +38,8 @@ from omegaconf.errors import OmegaConfBaseException
 # merged configs kept per loader: a sweep over more group combinations than this composes the
 # least recently used ones again (as Hydra does for every job), so memory stays bounded
 KEPT_MERGES = 32
+# job configs the sweeper's check composed, kept for the launcher (~120 KiB each)
+KEPT_JOBS = 64
 
 
 @dataclass
@@ -54,11 +57,30 @@ class JobConfigs:
     def __init__(self, loader: ConfigLoaderImpl) -> None:
         self.loader = loader
         self.merged: OrderedDict[tuple[str, ...], Merged] = OrderedDict()
+        self.checked: dict[tuple, DictConfig] = {}
+
+    def check_batch(
+        self, master_config: DictConfig, batch: Sequence[Sequence[str]], keep: bool
+    ) -> None:
+        """Compose every job of a batch before any runs, as Hydra's sweeper does (an override
+        that does not compose stops the sweep before its first job); with `keep`, the first
+        KEPT_JOBS configs are kept for the launcher, which would otherwise compose them again."""
+        self.checked.clear()
+        for overrides in batch:
+            config = self.compose_job(master_config, list(overrides))
+            if keep and len(self.checked) < KEPT_JOBS:
+                self.checked[(id(master_config), *overrides)] = config
 
     def load_sweep_config(
         self, master_config: DictConfig, sweep_overrides: list[str]
     ) -> DictConfig:
-        """The config of the job with these overrides, equal to Hydra's load_sweep_config."""
+        """The config of the job with these overrides, equal to Hydra's load_sweep_config: the
+        one check_batch composed (handed out once), or composed now."""
+        checked = self.checked.pop((id(master_config), *sweep_overrides), None)
+        return checked if checked is not None else self.compose_job(master_config, sweep_overrides)
+
+    def compose_job(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
+        """The config of the job with these overrides, composed from the kept merge."""
         lines = list(master_config.hydra.overrides.hydra) + list(sweep_overrides)
         config_name = master_config.hydra.job.config_name
         overrides = OverridesParser.create().parse_overrides(overrides=lines)

@@ -32,14 +32,13 @@ ConfigStore.instance().store(
 
 
 class DlrunSweeper(basic_sweeper.BasicSweeper):
-    """BasicSweeper, checking that each job composes through the shared JobConfigs (with
-    another launcher too: that launcher composes its jobs itself, as before)."""
+    """BasicSweeper, checking that each job composes through the shared JobConfigs, which
+    keeps the configs for dlrun's launcher (another launcher composes its jobs itself)."""
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         assert self.hydra_context is not None and self.config is not None
         configs = job_configs(self.hydra_context.config_loader)
-        for overrides in batch:
-            configs.load_sweep_config(self.config, list(overrides))
+        configs.check_batch(self.config, batch, keep=isinstance(self.launcher, DlrunLauncher))
 
 
 class DlrunLauncher(basic_launcher.BasicLauncher):
