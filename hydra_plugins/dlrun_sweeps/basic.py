@@ -1,34 +1,15 @@
 """Hydra's BasicSweeper and BasicLauncher with a job's config composed by JobConfigs: the same
 jobs, directories, .hydra/ files, callbacks and job numbers, without a full composition per job
-(two, counting the sweeper's check that every job composes)."""
+(two, counting the sweeper's check that every job composes). Their configs:
+conf/hydra/sweeper/dlrun_basic.yaml and conf/hydra/launcher/dlrun_basic.yaml."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from hydra._internal.core_plugins import basic_launcher, basic_sweeper
-from hydra.core.config_store import ConfigStore
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig
 
 from dlrun.sweeps.job_configs import CachedSweepLoader, job_configs
-
-
-@dataclass
-class DlrunSweeperConf(basic_sweeper.BasicSweeperConf):
-    _target_: str = "hydra_plugins.dlrun_sweeps.basic.DlrunSweeper"
-
-
-@dataclass
-class DlrunLauncherConf:
-    _target_: str = "hydra_plugins.dlrun_sweeps.basic.DlrunLauncher"
-
-
-ConfigStore.instance().store(
-    group="hydra/sweeper", name="dlrun_basic", node=DlrunSweeperConf, provider="dlrun"
-)
-ConfigStore.instance().store(
-    group="hydra/launcher", name="dlrun_basic", node=DlrunLauncherConf, provider="dlrun"
-)
 
 
 class DlrunSweeper(basic_sweeper.BasicSweeper):
