@@ -2,6 +2,9 @@
 (dlrun.sweeps.job_configs), and give what Hydra's own composition and basic launcher give: the
 same job configs, .hydra/ files, job numbers and comparison table."""
 
+import subprocess
+import sys
+
 import pytest
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra._internal.utils import create_config_search_path
@@ -161,7 +164,8 @@ def hydra_files(job_dir) -> dict[str, str]:
 
 def test_a_sweep_writes_what_hydras_basic_launcher_writes(dlrun_main, tmp_path):
     ours, hydras = tmp_path / "ours", tmp_path / "hydras"
-    assert dlrun_main(*SWEEP, f"hydra.sweep.dir={ours}")[0] == 0
+    # in batches of 3 jobs: each batch checked, then launched (job numbers run on)
+    assert dlrun_main(*SWEEP, "hydra.sweeper.max_batch_size=3", f"hydra.sweep.dir={ours}")[0] == 0
     basic = ["hydra/sweeper=basic", "hydra/launcher=basic"]
     assert dlrun_main(*SWEEP, *basic, f"hydra.sweep.dir={hydras}")[0] == 0
     jobs = [
@@ -181,3 +185,9 @@ def test_a_sweep_writes_what_hydras_basic_launcher_writes(dlrun_main, tmp_path):
         assert hydra.runtime.choices.model == job[0].split("=")[1]
     comparison = (ours / "comparison.csv").read_text()
     assert comparison == (hydras / "comparison.csv").read_text() and comparison.count("\n") == 5
+
+
+def test_the_plugins_import_without_torch():
+    # Hydra imports every plugin module at each start, `dlrun --help` included
+    code = "import sys, hydra_plugins.dlrun_sweeps.basic; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
