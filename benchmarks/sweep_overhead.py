@@ -1,6 +1,6 @@
 """What a sweep costs per job beyond training: `dlrun -m` with N tiny jobs against a sweep of 1,
-with dlrun's sweeper and launcher (the default) and with Hydra's basic ones (what dlrun used
-before 0.1.1, each job composed twice from scratch), measured in one run.
+with dlrun's sweeper and launcher (dlrun_basic, the default) and with Hydra's basic ones (the
+default before them: each job composed twice from scratch), measured in one run.
 
     python benchmarks/sweep_overhead.py [N]
 

@@ -183,8 +183,9 @@ def test_a_sweep_writes_what_hydras_basic_launcher_writes(dlrun_main, tmp_path):
         hydra = OmegaConf.load(ours / str(num) / ".hydra" / "hydra.yaml").hydra
         assert hydra.job.num == num and hydra.runtime.output_dir == str(ours / str(num))
         assert hydra.runtime.choices.model == job[0].split("=")[1]
-    comparison = (ours / "comparison.csv").read_text()
-    assert comparison == (hydras / "comparison.csv").read_text() and comparison.count("\n") == 5
+    for table in ("comparison.csv", "comparison.md"):
+        assert (ours / table).read_text() == (hydras / table).read_text()
+    assert (ours / "comparison.csv").read_text().count("\n") == 5  # header + 4 configurations
 
 
 def test_the_plugins_import_without_torch():
