@@ -32,6 +32,7 @@ JOBS = [
     ["+extra_key=1", "hydra.job.name=other", "hydra/launcher=basic"],
     ["experiment=smoke", "model=rnn"],
     ["model=mlp", "model=logistic", "dataset=wine"],
+    ["hydra.searchpath=[]", "seed=5"],  # composed as Hydra does, nothing kept
     [],
 ]
 # jobs Hydra refuses: the same exception and message from both

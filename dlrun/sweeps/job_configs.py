@@ -84,8 +84,9 @@ class JobConfigs:
         lines = list(master_config.hydra.overrides.hydra) + list(sweep_overrides)
         config_name = master_config.hydra.job.config_name
         overrides = OverridesParser.create().parse_overrides(overrides=lines)
-        if any(o.get_key_element() == "hydra.searchpath" for o in overrides):
-            # a search path of its own changes where groups are found: compose it as Hydra does
+        searchpath = master_config.hydra.get("searchpath")
+        if searchpath or any(o.get_key_element() == "hydra.searchpath" for o in overrides):
+            # a search path of its own changes where groups are found: compose as Hydra does
             return self.loader.load_sweep_config(master_config, list(sweep_overrides))
         try:
             self.loader.validate_sweep_overrides_legal(
