@@ -30,6 +30,11 @@ SWEEP = [
 ]
 
 
+def progress(out: str) -> list[str]:
+    """The status lines a sweep logged, without their time stamps."""
+    return [line.split(" - ")[-1] for line in out.splitlines() if " done, " in line]
+
+
 def statuses(sweep_dir) -> dict[str, str]:
     found = {}
     for path in sweep_dir.glob("*/summary.json"):
@@ -43,6 +48,9 @@ def test_failed_and_diverged_jobs_are_in_the_table(dlrun_main, tmp_path):
     assert code == 1, err  # every job ran, but some failed
     assert "2 job(s) of the sweep failed" in err
     assert statuses(sweep_dir) == {"0": "completed", "1": "failed", "2": "diverged", "3": "failed"}
+    lines = progress(out)
+    assert [line.split(" done")[0] for line in lines] == [f"sweep: {n}/4" for n in (1, 2, 3, 4)]
+    assert lines[-1].startswith("sweep: 4/4 done, 2 failed, 1 diverged, 0 running")
     cells = pd.read_csv(sweep_dir / "comparison.csv").set_index(
         ["optimizer.lr", "dataset.n_samples"]
     )
@@ -71,6 +79,9 @@ def test_fail_fast_stops_and_resume_reruns_only_what_is_missing(dlrun_main, tmp_
     assert "skipped (completed in" in out + err
     assert (sweep_dir / "0" / "summary.json").read_text() == first  # not trained again
     assert statuses(sweep_dir) == {"0": "completed", "1": "failed", "2": "diverged", "3": "failed"}
+    # the status line counts the records the first sweep left too
+    assert progress(out)[0].startswith("sweep: 2/4 done, 1 failed, 0 diverged")
+    assert progress(out)[-1].startswith("sweep: 4/4 done, 2 failed, 1 diverged, 0 running")
     assert (sweep_dir / "comparison.md").is_file()
 
 

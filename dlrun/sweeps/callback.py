@@ -22,6 +22,7 @@ from dlrun.record import check_writable_directory
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
 from dlrun.sweeps.compose import options
 from dlrun.sweeps.jobs import STOP_FILE
+from dlrun.sweeps.resolvers import resume_requested
 from dlrun.sweeps.resume import check_resume
 
 log = logging.getLogger("dlrun")
@@ -60,16 +61,35 @@ def sweep_length(override) -> int:
     return len(list(override.sweep_string_iterator()))
 
 
-def sweep_counts(sweep_dir: Path) -> dict[str, int]:
-    """Finished run records by status; jobs started (a .hydra folder) without one are running."""
-    counts: dict[str, int] = {}
-    for directory in find_run_dirs([sweep_dir]):
-        status = load_run(directory).status
-        counts[status] = counts.get(status, 0) + 1
-    started = sum(1 for _ in sweep_dir.glob("*/.hydra"))
-    finished_jobs = {d if (d / ".hydra").is_dir() else d.parent for d in find_run_dirs([sweep_dir])}
-    counts["running"] = max(0, started - len(finished_jobs))
-    return counts
+def record_statuses(directory: Path) -> dict[Path, str]:
+    """The status of each run record at or below directory."""
+    return {run_dir: load_run(run_dir).status for run_dir in find_run_dirs([directory])}
+
+
+class SweepStatus:
+    """The status of every run record of a sweep: all read once at its start (a resumed sweep
+    has some), then after each job only those in the job's directory, so a job costs reads of
+    its own records, not of the whole sweep's (which grew as N^2 over a sweep)."""
+
+    def __init__(self, sweep_dir: Path) -> None:
+        self.sweep_dir = sweep_dir
+        self.statuses = record_statuses(sweep_dir)
+        self.running = 0  # jobs started in this process and not ended yet
+
+    def job_ended(self, config: DictConfig) -> None:
+        """Read the records of the job that ended; of the whole sweep when it resumed (its job
+        may have continued in the directory of an earlier job, not in Hydra's)."""
+        self.running = max(0, self.running - 1)
+        resumed = resume_requested(config.get("resume"))
+        job_dir = Path(str(config.hydra.runtime.output_dir))
+        self.statuses |= record_statuses(self.sweep_dir if resumed else job_dir)
+
+    def counts(self) -> dict[str, int]:
+        """Run records by status, and the jobs running."""
+        counts: dict[str, int] = {}
+        for status in self.statuses.values():
+            counts[status] = counts.get(status, 0) + 1
+        return counts | {"running": self.running}
 
 
 def status_line(counts: dict[str, int], total: int | None, elapsed_s: float) -> str:
@@ -113,7 +133,7 @@ class DlrunCallback(Callback):
     def __init__(self) -> None:
         self.started = perf_counter()
         self.total: int | None = None
-        self.sweep_dir: Path | None = None
+        self.status: SweepStatus | None = None  # a sweep whose jobs run in this process
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         check_output(config, "hydra.run.dir")
@@ -121,15 +141,20 @@ class DlrunCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         check_output(config, "hydra.sweep.dir")
         self.started = perf_counter()
-        self.sweep_dir = Path(str(config.hydra.sweep.dir))
+        sweep_dir = Path(str(config.hydra.sweep.dir))
         self.total = count_jobs(config)
-        (self.sweep_dir / STOP_FILE).unlink(missing_ok=True)  # from an earlier, resumed sweep
+        (sweep_dir / STOP_FILE).unlink(missing_ok=True)  # from an earlier, resumed sweep
+        self.status = SweepStatus(sweep_dir)
+
+    def on_job_start(self, config: DictConfig, **kwargs) -> None:
+        if self.status is not None:  # else a single run, or a job in another process
+            self.status.running += 1
 
     def on_job_end(self, config: DictConfig, job_return, **kwargs) -> None:
-        if self.sweep_dir is None:  # a single run, or a job in another process
+        if self.status is None:
             return
-        counts = sweep_counts(self.sweep_dir)
-        log.info(status_line(counts, self.total, perf_counter() - self.started))
+        self.status.job_ended(config)
+        log.info(status_line(self.status.counts(), self.total, perf_counter() - self.started))
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
