@@ -26,20 +26,25 @@ from dlrun.loop import fit
 from dlrun.record import RunRecord
 from dlrun.sweeps.compose import compose_config
 
+
+def mlp() -> nn.Module:
+    """dlrun's model=mlp on digits (hidden [64], ReLU), as a user writes it."""
+    return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+MLP_ON_DIGITS = ["model=mlp", "dataset=digits", "trainer.batch_size=32", "trainer.max_epochs=60"]
 CASES = {
-    "mlp on digits, mini-batch 32": (
-        [
-            "model=mlp",
-            "dataset=digits",
-            "optimizer=sgd",
-            "trainer.batch_size=32",
-            "trainer.max_epochs=60",
-            "trainer.eval_every=60",
-        ],
-        lambda: nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)),
+    "mlp on digits, mini-batch 32, SGD": (
+        [*MLP_ON_DIGITS, "optimizer=sgd", "trainer.eval_every=60"],
+        mlp,
         F.cross_entropy,
     ),
-    "logistic on breast_cancer, full batch": (
+    "mlp on digits, mini-batch 32, SGD momentum 0.9": (
+        [*MLP_ON_DIGITS, "optimizer=sgd", "optimizer.momentum=0.9", "trainer.eval_every=60"],
+        mlp,
+        F.cross_entropy,
+    ),
+    "logistic on breast_cancer, full batch, SGD": (
         [
             "model=logistic",
             "dataset=breast_cancer",
@@ -54,13 +59,14 @@ CASES = {
 }
 
 
-def plain_loop(make_model, loss_fn, X, y, batch_size, epochs, lr, seed) -> tuple[float, float, int]:
-    """The textbook loop: shuffle, index, zero_grad, forward, loss, backward, step.
-
-    Returns (wall seconds, CPU seconds, steps)."""
+def plain_loop(make_model, loss_fn, X, y, batch_size, epochs, optimizer_cfg, seed):
+    """The textbook loop: shuffle, index, zero_grad, forward, loss, backward, step, as a user
+    writes it (torch's defaults, nothing recorded). Returns (wall seconds, CPU seconds, steps)."""
     torch.manual_seed(seed)
     model = make_model()
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=optimizer_cfg.lr, momentum=optimizer_cfg.momentum
+    )
     generator = torch.Generator().manual_seed(seed)
     n, steps = len(X), 0
     wall, cpu = perf_counter(), thread_time()
@@ -115,7 +121,7 @@ def compare(cfg, names, make_model, loss_fn, repeats: int, threads: int) -> tupl
             data.train.y,
             cfg.trainer.batch_size,
             cfg.trainer.max_epochs,
-            cfg.optimizer.lr,
+            cfg.optimizer,
             repeat,
         )
         rates["plain wall"].append(steps / wall)
