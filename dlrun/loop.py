@@ -83,6 +83,8 @@ class TrainStep:
         self.with_closure = needs_closure(optimizer)
         self.clear_gradients = shortcuts.clear_gradients(optimizer)
         self.step_optimizer = shortcuts.step_function(optimizer)
+        if clip_grad_norm is not None:
+            self.clip = shortcuts.clip_function(self.params, clip_grad_norm)
 
     def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | list[Tensor]]:
         """The loss before the step and the gradient's norm: the global norm when clipping,
@@ -109,7 +111,7 @@ class TrainStep:
         loss = self.model.loss(x, y)
         shortcuts.backward(loss)
         if self.clip_grad_norm is not None:
-            return loss, torch.nn.utils.clip_grad_norm_(self.params, self.clip_grad_norm)
+            return loss, self.clip()
         return loss, torch._foreach_norm([p.grad for p in self.params if p.grad is not None])
 
 

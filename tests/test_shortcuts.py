@@ -86,3 +86,17 @@ def test_a_closure_optimizer_gets_its_closure():
 
     loss = shortcuts.step_function(optimizer)(closure)
     assert len(calls) >= 2 and loss.item() > 0
+
+
+@pytest.mark.parametrize("max_norm", [0.05, 1e3])  # clipping, and a norm below the limit
+def test_clipping_matches_clip_grad_norm_bit_for_bit(max_norm):
+    results = []
+    for public in (True, False):
+        model, x, y = model_and_batch()
+        params = list(model.parameters())
+        F.cross_entropy(model(x), y).backward()
+        clip = shortcuts.clip_function(params, max_norm)
+        norm = torch.nn.utils.clip_grad_norm_(params, max_norm) if public else clip()
+        results.append([norm, *(p.grad.clone() for p in params)])
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+    assert (results[0][0] > max_norm) == (max_norm == 0.05)
