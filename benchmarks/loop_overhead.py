@@ -26,20 +26,30 @@ from dlrun.loop import fit
 from dlrun.record import RunRecord
 from dlrun.sweeps.compose import compose_config
 
+
+def mlp() -> nn.Module:
+    """dlrun's model=mlp on digits (hidden [64], ReLU), as a user writes it."""
+    return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+MLP_ON_DIGITS = ["model=mlp", "dataset=digits", "trainer.batch_size=32", "trainer.max_epochs=60"]
 CASES = {
-    "mlp on digits, mini-batch 32": (
-        [
-            "model=mlp",
-            "dataset=digits",
-            "optimizer=sgd",
-            "trainer.batch_size=32",
-            "trainer.max_epochs=60",
-            "trainer.eval_every=60",
-        ],
-        lambda: nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)),
+    "mlp on digits, mini-batch 32, SGD": (
+        [*MLP_ON_DIGITS, "optimizer=sgd", "trainer.eval_every=60"],
+        mlp,
         F.cross_entropy,
     ),
-    "logistic on breast_cancer, full batch": (
+    "mlp on digits, mini-batch 32, SGD momentum 0.9": (
+        [*MLP_ON_DIGITS, "optimizer=sgd", "optimizer.momentum=0.9", "trainer.eval_every=60"],
+        mlp,
+        F.cross_entropy,
+    ),
+    "mlp on digits, mini-batch 32, SGD, gradient norm clipped to 1": (
+        [*MLP_ON_DIGITS, "optimizer=sgd", "trainer.clip_grad_norm=1", "trainer.eval_every=60"],
+        mlp,
+        F.cross_entropy,
+    ),
+    "logistic on breast_cancer, full batch, SGD": (
         [
             "model=logistic",
             "dataset=breast_cancer",
@@ -54,17 +64,18 @@ CASES = {
 }
 
 
-def plain_loop(make_model, loss_fn, X, y, batch_size, epochs, lr, seed) -> tuple[float, float, int]:
-    """The textbook loop: shuffle, index, zero_grad, forward, loss, backward, step.
-
-    Returns (wall seconds, CPU seconds, steps)."""
+def plain_loop(make_model, loss_fn, X, y, trainer_cfg, optimizer_cfg, seed):
+    """The textbook loop: shuffle, index, zero_grad, forward, loss, backward, (clip,) step, as a
+    user writes it (torch's defaults, nothing recorded). Returns (wall, CPU seconds, steps)."""
     torch.manual_seed(seed)
     model = make_model()
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=optimizer_cfg.lr, momentum=optimizer_cfg.momentum
+    )
     generator = torch.Generator().manual_seed(seed)
-    n, steps = len(X), 0
+    n, steps, batch_size = len(X), 0, trainer_cfg.batch_size
     wall, cpu = perf_counter(), thread_time()
-    for _ in range(epochs):
+    for _ in range(trainer_cfg.max_epochs):
         if batch_size is None:
             batches = [(X, y)]
         else:
@@ -77,6 +88,8 @@ def plain_loop(make_model, loss_fn, X, y, batch_size, epochs, lr, seed) -> tuple
             optimizer.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()
+            if trainer_cfg.clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), trainer_cfg.clip_grad_norm)
             optimizer.step()
             steps += 1
     return perf_counter() - wall, thread_time() - cpu, steps
@@ -113,9 +126,8 @@ def compare(cfg, names, make_model, loss_fn, repeats: int, threads: int) -> tupl
             loss_fn,
             data.train.X,
             data.train.y,
-            cfg.trainer.batch_size,
-            cfg.trainer.max_epochs,
-            cfg.optimizer.lr,
+            cfg.trainer,
+            cfg.optimizer,
             repeat,
         )
         rates["plain wall"].append(steps / wall)

@@ -6,12 +6,13 @@ share one code path. Data stay on their device and are batched by tensor indexin
 
 import math
 from dataclasses import dataclass, field
+from itertools import islice, repeat
 from time import perf_counter
 
 import torch
 from torch import Tensor
 
-from dlrun import tasks
+from dlrun import shortcuts, tasks
 from dlrun.config.trainer import TrainerConfig
 from dlrun.data.splits import Data, Split
 from dlrun.models.head import DeepGLM
@@ -38,21 +39,24 @@ class Batches:
         if self.batch_size == len(X):
             yield X, y
             return
-        n = len(X)
-        order = (
-            torch.randperm(n, generator=self.generator, device=X.device) if self.shuffle else None
-        )
-        for start in range(0, n, self.batch_size):
-            if order is None:
-                yield X[start : start + self.batch_size], y[start : start + self.batch_size]
-            else:
-                index = order[start : start + self.batch_size]
-                yield X[index], y[index]
+        if not self.shuffle:
+            yield from zip(X.split(self.batch_size), y.split(self.batch_size))
+            return
+        order = torch.randperm(len(X), generator=self.generator, device=X.device)
+        for index in order.split(self.batch_size):
+            # the rows X[index] holds, in a new tensor as X[index] makes, with less Python
+            yield X.index_select(0, index), y.index_select(0, index)
 
 
 def current_lr(optimizer: torch.optim.Optimizer) -> float:
     """The step size of the last step: the line search's accepted η, else the group's lr."""
     return getattr(optimizer, "last_eta", optimizer.param_groups[0]["lr"])
+
+
+def step_size_varies(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether each step picks its own step size (the line search's η), so it is read per step;
+    any other optimizer's lr is read once per epoch."""
+    return isinstance(optimizer, LineSearch)
 
 
 def needs_closure(optimizer: torch.optim.Optimizer) -> bool:
@@ -63,10 +67,12 @@ def needs_closure(optimizer: torch.optim.Optimizer) -> bool:
 class TrainStep:
     """One optimizer step on a batch: `loss, norm = step(x, y)`.
 
-    Every optimizer steps with the same closure (loss, backward, gradient norm). Optimizers
-    that evaluate the loss once get it called before `optimizer.step()` rather than through
-    it, and what stays fixed across steps is looked up once here: for a small model the
-    plumbing is a measurable share of a step (benchmarks/loop_overhead.py).
+    Every optimizer steps with the same gradient computation (loss, backward, gradient norm).
+    Optimizers that evaluate the loss once get it before `optimizer.step()` rather than
+    through a closure, and what stays fixed across steps is looked up once here. torch's
+    backward, zero_grad and step are called through dlrun.shortcuts, without their Python
+    wrappers: for a small model the plumbing is a measurable share of a step
+    (benchmarks/loop_overhead.py), and the arithmetic is the same.
     """
 
     def __init__(
@@ -75,32 +81,38 @@ class TrainStep:
         self.model, self.optimizer, self.clip_grad_norm = model, optimizer, clip_grad_norm
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.with_closure = needs_closure(optimizer)
+        self.clear_gradients = shortcuts.clear_gradients(optimizer)
+        self.step_optimizer = shortcuts.step_function(optimizer)
+        if clip_grad_norm is not None:
+            self.clip = shortcuts.clip_function(self.params, clip_grad_norm)
 
     def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | list[Tensor]]:
         """The loss before the step and the gradient's norm: the global norm when clipping,
         else the per-parameter norms (one foreach kernel; `global_norms` combines them later,
         so the hot loop pays for a single op)."""
-        model, optimizer, params = self.model, self.optimizer, self.params
+        if not self.with_closure:
+            loss, norm = self.gradient(x, y)
+            self.step_optimizer()
+            return loss.detach(), norm
         norms: list = []
 
         def closure(backward: bool = True) -> Tensor:
             if not backward:  # the line search's trial points need the loss only
-                return model.loss(x, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss = model.loss(x, y)
-            loss.backward()
-            if self.clip_grad_norm is None:
-                norms.append(torch._foreach_norm([p.grad for p in params if p.grad is not None]))
-            else:
-                norms.append(torch.nn.utils.clip_grad_norm_(params, self.clip_grad_norm))
+                return self.model.loss(x, y)
+            loss, norm = self.gradient(x, y)
+            norms.append(norm)
             return loss
 
-        if self.with_closure:
-            loss = optimizer.step(closure)
-        else:
-            loss = closure()
-            optimizer.step()
-        return loss.detach(), norms[0]
+        return self.step_optimizer(closure).detach(), norms[0]
+
+    def gradient(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | list[Tensor]]:
+        """The loss on the batch, its gradients in `.grad` (clipped if asked) and their norm."""
+        self.clear_gradients()
+        loss = self.model.loss(x, y)
+        shortcuts.backward(loss)
+        if self.clip_grad_norm is not None:
+            return loss, self.clip()
+        return loss, torch._foreach_norm([p.grad for p in self.params if p.grad is not None])
 
 
 def global_norms(norms: list[Tensor | list[Tensor]]) -> Tensor:
@@ -132,16 +144,19 @@ def train_one_epoch(
     step: TrainStep, batches: Batches, log: StepLog, epoch: int, max_steps: int | None = None
 ) -> int:
     """Train on every batch once (or `max_steps` batches), appending to `log`; returns steps."""
-    steps = 0
-    for x, y in batches:
+    losses, grad_norms, lrs = log.losses, log.grad_norms, log.lrs
+    optimizer, steps_before = step.optimizer, len(log)
+    per_step_lr = step_size_varies(optimizer)
+    for x, y in islice(batches, max_steps):
         loss, norm = step(x, y)
-        log.epochs.append(epoch)
-        log.losses.append(loss)
-        log.grad_norms.append(norm)
-        log.lrs.append(current_lr(step.optimizer))
-        steps += 1
-        if max_steps is not None and steps >= max_steps:
-            break
+        losses.append(loss)
+        grad_norms.append(norm)
+        if per_step_lr:
+            lrs.append(current_lr(optimizer))
+    steps = len(log) - steps_before
+    log.epochs.extend(repeat(epoch, steps))
+    if not per_step_lr:
+        lrs.extend(repeat(current_lr(optimizer), steps))
     return steps
 
 

@@ -7,8 +7,13 @@ import torch
 from sklearn.metrics import mean_squared_error, r2_score
 
 from dlrun import tasks
+from dlrun.build import build
+from dlrun.console import RunConsole
 from dlrun.data.splits import Split
-from dlrun.loop import Batches
+from dlrun.loop import Batches, fit
+from dlrun.optim import LineSearch, Newton
+from dlrun.record import RunRecord
+from dlrun.sweeps.compose import compose_config
 
 
 def test_batches_visit_every_row_once_per_epoch():
@@ -66,3 +71,102 @@ def test_classification_accuracy_and_transfer_functions():
     )
     torch.testing.assert_close(tasks.transfer("binary", torch.tensor([0.0])), torch.tensor([0.5]))
     torch.testing.assert_close(tasks.transfer("multiclass", eta).sum(-1), torch.ones(2))
+
+
+def reference_steps(experiment) -> pd.DataFrame:
+    """What steps.csv should hold, from the loop a user would write: the loss before each step,
+    the global gradient norm before clipping (torch's own, as clip_grad_norm_ returns it, and
+    exactly, in float64, over all gradients flattened) and the step size. dlrun's model,
+    optimizer and batching rule (a full batch is never shuffled); nothing of dlrun.loop."""
+    model, optimizer, trainer = experiment.model, experiment.optimizer, experiment.trainer
+    X, y, generator = experiment.data.train.X, experiment.data.train.y, experiment.generator
+    params, n = list(model.parameters()), len(X)
+    size = n if trainer.batch_size is None else min(trainer.batch_size, n)
+    rows = []
+    for epoch in range(1, trainer.max_epochs + 1):
+        order = torch.randperm(n, generator=generator) if trainer.shuffle and size < n else None
+        for start in range(0, n, size):
+            index = slice(start, start + size) if order is None else order[start : start + size]
+            row = {"step": len(rows) + 1, "epoch": epoch}
+
+            def closure(backward=True, xb=X[index], yb=y[index], row=row):
+                if not backward:
+                    return model.loss(xb, yb)
+                optimizer.zero_grad()
+                loss = model.loss(xb, yb)
+                loss.backward()
+                grads = [p.grad for p in params if p.grad is not None]
+                flat = torch.cat([grad.flatten() for grad in grads]).double()
+                row.setdefault("loss", loss.item())  # the first evaluation: before the step
+                row.setdefault("grad_norm", torch.nn.utils.get_total_norm(grads).item())
+                row.setdefault("exact_norm", torch.linalg.vector_norm(flat).item())
+                if trainer.clip_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(params, trainer.clip_grad_norm)
+                return loss
+
+            if isinstance(optimizer, (LineSearch, Newton)):
+                optimizer.step(closure)
+            else:
+                closure()
+                optimizer.step()
+            row["lr"] = getattr(optimizer, "last_eta", optimizer.param_groups[0]["lr"])
+            rows.append(row)
+            if len(rows) == trainer.max_steps:
+                return pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def ulps_apart(a, b) -> np.ndarray:
+    """Distance in float32 units in the last place between non-negative numbers."""
+    bits = [np.asarray(v, dtype=np.float32).view(np.int32).astype(np.int64) for v in (a, b)]
+    return np.abs(bits[0] - bits[1])
+
+
+TRAINING = {
+    "sgd": ["model=mlp", "dataset=digits", "trainer.max_epochs=3", "trainer.eval_every=2"],
+    "sgd momentum": [
+        "model=mlp",
+        "dataset=digits",
+        "optimizer.momentum=0.9",
+        "trainer.max_steps=70",
+    ],
+    "adam": ["model=mlp", "dataset=digits", "optimizer=adam", "trainer.max_epochs=2"],
+    "clipped": [
+        "model=mlp",
+        "dataset=digits",
+        "trainer.clip_grad_norm=0.5",
+        "trainer.max_epochs=2",
+    ],
+    "line_search": ["model=logistic", "dataset=breast_cancer", "optimizer=line_search"],
+    "newton": ["model=logistic", "dataset=breast_cancer", "optimizer=newton", "dtype=float64"],
+    "unshuffled": [
+        "model=linear",
+        "dataset=diabetes",
+        "trainer.shuffle=false",
+        "optimizer.lr=0.01",
+    ],
+}
+FULL_BATCH = ["trainer=full_batch", "trainer.max_epochs=12", "trainer.eval_every=5"]
+
+
+@pytest.mark.parametrize("name", TRAINING)
+def test_steps_csv_records_what_a_plain_loop_computes(name, tmp_path):
+    """steps.csv holds, bit for bit, the plain loop's losses, step sizes and torch's global
+    gradient norms; those are within a few float32 ulps of the exact norm (float32 sums of
+    squares in another order)."""
+    full_batch = FULL_BATCH if "dataset=breast_cancer" in TRAINING[name] else []
+    cfg, names = compose_config(*TRAINING[name], *full_batch, "trainer.checkpoint=false")
+    experiment = build(cfg, names)
+    fit(
+        experiment.model,
+        experiment.data,
+        experiment.optimizer,
+        experiment.trainer,
+        experiment.generator,
+        RunRecord(tmp_path),
+        RunConsole(False),
+    )
+    recorded, reference = pd.read_csv(tmp_path / "steps.csv"), reference_steps(build(cfg, names))
+    assert len(recorded) == len(reference) > 10
+    pd.testing.assert_frame_equal(recorded, reference[recorded.columns], check_exact=True)
+    assert ulps_apart(recorded["grad_norm"], reference["exact_norm"]).max() <= 8
