@@ -54,6 +54,9 @@ class LineSearch(torch.optim.Optimizer):
         etas: Sequence[float],
     ) -> None:
         # defaults and range rules: dlrun.config.optimizer.LineSearchConfig
+        # the mode as plain text: an enum in the optimizer state would make checkpoint.pt
+        # unloadable with torch.load(weights_only=True), and so the run unresumable
+        mode = str(mode)
         defaults = dict(lr=lr, mode=mode, c1=c1, shrink=shrink, max_backtracks=max_backtracks)
         super().__init__(params, defaults)
         self.etas = [float(eta) for eta in etas]

@@ -142,3 +142,20 @@ def test_lbfgs_steps_are_the_iterations_of_one_long_lbfgs_call():
 def test_bad_lbfgs_settings_exit_2(dlrun_main, override, allowed):
     code, out, err = dlrun_main("model=logistic", "dataset=iris", "optimizer=lbfgs", override)
     assert code == 2 and allowed in err and "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("optimizer", ["line_search", "newton", "lbfgs"])
+def test_a_closure_optimizers_checkpoint_loads_with_weights_only(run_dlrun, optimizer):
+    """resume loads checkpoint.pt with weights_only=True: the optimizer state holds plain data."""
+    import torch as torch_
+
+    _, run_dir = run_dlrun(
+        "model=logistic",
+        "dataset=breast_cancer",
+        f"optimizer={optimizer}",
+        "trainer=full_batch",
+        "trainer.max_epochs=2",
+        "trainer.tol=null",
+    )
+    state = torch_.load(run_dir / "checkpoint.pt", weights_only=True)
+    assert state["epoch"] == 2
