@@ -41,7 +41,7 @@ class DeepGLM(nn.Module):
     Subclasses take `(data: DataInfo, **options)`, build `body` and pass its output width.
     The capabilities below are declared here once and overridden where a model differs; each is
     read in one place: dlrun.build (data kinds and targets, second derivatives), dlrun.loop.fit
-    (closed form) and dlrun.analyses (recurrent).
+    (closed form), dlrun.analyses (recurrent) and dlrun.batched (batchable).
     """
 
     # the kinds of data (dlrun.data.base.KINDS) this model can take
@@ -52,6 +52,10 @@ class DeepGLM(nn.Module):
     second_derivatives: bool = True
     # whether training is one solve, `fit_closed_form`, rather than optimizer steps
     closed_form: bool = False
+    # whether repeats can train as one batched model (dlrun.batched): a loss that is
+    # head.loss(forward(x), y) of torch ops that vmap batches, without buffers (batch norm),
+    # randomness (dropout) or numpy
+    batchable: bool = False
     # whether it writes out its recursion, `hidden_states(x, probes)` (∂L/∂h⁽ᵗ⁾ diagnostics)
     recurrent: bool = False
 
