@@ -19,6 +19,7 @@ from dlrun.errors import InputError
 from dlrun.loop import Batches, fit
 from dlrun.record import RunRecord
 from dlrun.sweeps.compose import compose_config
+from dlrun.sweeps.identity import config_hash
 from dlrun.sweeps.jobs import Job, batching, holds_records, run_seeds
 
 RTOL = 1e-5
@@ -266,3 +267,12 @@ def test_repeats_batched_takes_auto_true_or_false(dlrun_main):
     code, _, err = dlrun_main("repeats_batched=maybe")
     assert code == 2
     assert err == "dlrun: error: repeats_batched='maybe' is not allowed: auto | true | false\n"
+
+
+def test_repeats_batched_is_not_part_of_a_runs_identity():
+    """A sweep started batched resumes (matched by config hash) whatever repeats_batched says."""
+    cfg, _ = compose_config("repeats=2")
+    for mode in ("true", "false"):
+        assert config_hash(compose_config("repeats=2", f"repeats_batched={mode}")[0]) == (
+            config_hash(cfg)
+        )
