@@ -6,7 +6,8 @@ when it ends, `complete: true`. `resume=<sweep dir>` skips a configuration that 
 continues one that was cut short in the directory holding its own job.json (so from its own
 checkpoints), and runs any other in a directory no other configuration has written to.
 A single run writes job.json when it ends, so bad input leaves nothing but Hydra's .hydra/.
-With repeats=K each seed trains into <job dir>/seed-<s>/; with K=1 into the job dir itself.
+With repeats=K each seed trains into <job dir>/seed-<s>/ (all K as one batched model when
+repeats_batched allows it: dlrun.batched); with K=1 into the job dir itself.
 """
 
 import logging
