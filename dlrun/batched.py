@@ -50,8 +50,8 @@ def refusal(cfg: DictConfig, names: dict[str, str]) -> str | None:
     """Why this job's seeds cannot train as one batched model; None when they can."""
     if not get_class(cfg.model._target_).batchable:
         return (
-            f"model={names['model']} cannot train as a batched model (batch norm, dropout, "
-            f"numpy backprop, a closed-form fit or a recurrence); allowed with "
+            f"model={names['model']} has no batched training (the models without batch norm, "
+            f"dropout, numpy backprop, closed-form fit or recurrence have it); allowed with "
             f"model={'|'.join(batchable_models())}"
         )
     if cfg.optimizer._target_ not in OPTIMIZERS:

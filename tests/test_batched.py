@@ -230,9 +230,9 @@ def job_of(*overrides: str) -> Job:
     "option, named",
     [
         ("optimizer=line_search", "optimizer=line_search has no batched step"),
-        ("model=mlp_numpy", "model=mlp_numpy cannot train as a batched model"),
-        ("model=resnet", "model=resnet cannot train as a batched model"),  # batch norm
-        ("model=esn", "model=esn cannot train as a batched model"),  # closed-form readout
+        ("model=mlp_numpy", "model=mlp_numpy has no batched training"),
+        ("model=resnet", "model=resnet has no batched training"),  # batch norm
+        ("model=esn", "model=esn has no batched training"),  # closed-form readout
     ],
 )
 def test_what_cannot_batch_falls_back_on_auto_and_is_refused_on_true(option, named):
