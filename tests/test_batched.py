@@ -2,6 +2,7 @@
 run's to float32 rounding; the functional steps equal torch.optim's; what cannot batch falls
 back (auto) or is refused in one line (true)."""
 
+import logging
 import math
 
 import numpy as np
@@ -276,3 +277,27 @@ def test_repeats_batched_is_not_part_of_a_runs_identity():
         assert config_hash(compose_config("repeats=2", f"repeats_batched={mode}")[0]) == (
             config_hash(cfg)
         )
+
+
+def test_a_batched_job_cut_short_resumes_seed_by_seed(tmp_path, caplog):
+    """A batched job killed after its epoch-1 checkpoints continues each seed from its own
+    checkpoint, and ends where one seed after another ends."""
+    overrides = [*TINY_MLP[1:], "optimizer=adam", "repeats=2"]
+    run_job(tmp_path, "cut", *overrides, "trainer.max_epochs=1", "repeats_batched=true")
+    for seed in (0, 1):
+        (tmp_path / "cut" / f"seed-{seed}" / "summary.json").unlink()  # as if killed here
+    resume = f"resume={tmp_path / 'cut'}"
+    with caplog.at_level(logging.INFO, logger="dlrun"):
+        resumed = run_job(tmp_path, "cut", *overrides, "trainer.max_epochs=2", resume)
+    continued = [r.message for r in caplog.records if "continuing" in r.message]
+    assert len(continued) == 2 and all("after epoch 1, step 40" in m for m in continued)
+    alone = run_job(tmp_path, "alone", *overrides, "trainer.max_epochs=2", "repeats_batched=false")
+    assert all("batched_seeds" not in s for s in resumed)  # resumed one after another
+    for seed, ours, theirs in zip((0, 1), resumed, alone):
+        assert (ours["status"], ours["epochs"], ours["steps"]) == ("completed", 2, 2 * 40)
+        assert ours["metrics"] == pytest.approx(theirs["metrics"], rel=RTOL)
+        for name in ("metrics.csv", "steps.csv"):
+            frames = [
+                pd.read_csv(tmp_path / run / f"seed-{seed}" / name) for run in ("cut", "alone")
+            ]
+            assert_same_numbers(*frames)
