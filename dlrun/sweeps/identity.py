@@ -14,7 +14,16 @@ from omegaconf.errors import InterpolationResolutionError
 
 # top-level keys that change how a run is executed, resumed, logged or reported, never its
 # numbers beyond the low bits (threads: a resumed run keeps its checkpoint's thread count)
-NOT_IDENTITY = ("resume", "on_error", "report", "logger", "threads", "device", "objective")
+NOT_IDENTITY = (
+    "resume",
+    "on_error",
+    "report",
+    "logger",
+    "threads",
+    "device",
+    "objective",
+    "repeats_batched",  # the same numbers as one seed after another, to float32 rounding
+)
 # keys that make replicates of one configuration: part of a run's identity, but aggregated
 # (mean ± std) by the comparison tables rather than pivoted on
 REPLICATE_KEYS = ("seed", "repeats")

@@ -6,7 +6,8 @@ when it ends, `complete: true`. `resume=<sweep dir>` skips a configuration that 
 continues one that was cut short in the directory holding its own job.json (so from its own
 checkpoints), and runs any other in a directory no other configuration has written to.
 A single run writes job.json when it ends, so bad input leaves nothing but Hydra's .hydra/.
-With repeats=K each seed trains into <job dir>/seed-<s>/; with K=1 into the job dir itself.
+With repeats=K each seed trains into <job dir>/seed-<s>/ (all K as one batched model when
+repeats_batched allows it: dlrun.batched); with K=1 into the job dir itself.
 """
 
 import logging
@@ -19,8 +20,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from dlrun.batched import refusal
+from dlrun.batched_run import run_batched
 from dlrun.build import check_config
 from dlrun.console import RunConsole
+from dlrun.errors import InputError
 from dlrun.record import CHECKPOINT_FILE, SUMMARY_FILE, RunRecord, read_json
 from dlrun.run import run
 from dlrun.sweeps.identity import config_hash
@@ -173,18 +177,47 @@ def mean_summary(summaries: list[dict]) -> dict:
     return {"status": status, "seeds": [s.get("seed") for s in summaries], "metrics": metrics}
 
 
+def batching(job: Job) -> bool:
+    """Whether the job's seeds train as one batched model (repeats_batched, dlrun.batched);
+    repeats_batched=true refuses in one line when they cannot. A resumed job continues seed by
+    seed, each from its own checkpoint (a batched job writes them as a sequential one does)."""
+    mode = job.cfg.get("repeats_batched", "auto")
+    if len(job.seeds) == 1 or mode is False:
+        return False
+    if resume_requested(job.cfg.resume):
+        log.info("resume: the seeds continue one after another, each from its own checkpoint")
+        return False
+    reason = refusal(job.cfg, job.names)
+    if reason is not None and mode is True:
+        raise InputError(f"repeats_batched=true: {reason}")
+    if reason is not None:
+        log.info(f"repeats: one seed after another: {reason}")
+    return reason is None
+
+
+def report_failure(job: Job, seeds: str, summary: dict) -> bool:
+    """Print a failed run's line; with on_error=fail_fast stop the sweep and return True."""
+    print(f"dlrun: failed: {job.command} (seed {seeds}): {summary['error']}", file=sys.stderr)
+    if job.cfg.on_error != "fail_fast":
+        return False
+    stop = job.sweep_dir / STOP_FILE
+    stop.write_text(f"first failure: {job.command} (seed {seeds}): {summary['error']}\n")
+    return True
+
+
 def run_seeds(job: Job, console: RunConsole) -> list[dict]:
-    """Every seed of the job in turn; in a sweep, report each failure and honour on_error."""
+    """Every seed of the job, as one batched model or in turn; in a sweep, report each failure
+    and honour on_error."""
+    if batching(job):
+        summaries = run_batched(job, console)
+        if summaries[0].get("status") == "failed":  # a batched failure fails every seed
+            report_failure(job, f"{job.seeds[0]}..{job.seeds[-1]}", summaries[0])
+        return summaries
     summaries = []
     for seed in job.seeds:
         summary = run_seed(job, seed, console)
         summaries.append(summary)
-        if summary.get("status") != "failed":
-            continue
-        print(f"dlrun: failed: {job.command} (seed {seed}): {summary['error']}", file=sys.stderr)
-        if job.cfg.on_error == "fail_fast":
-            stop = job.sweep_dir / STOP_FILE
-            stop.write_text(f"first failure: {job.command} (seed {seed}): {summary['error']}\n")
+        if summary.get("status") == "failed" and report_failure(job, str(seed), summary):
             break
     return summaries
 
