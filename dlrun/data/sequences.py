@@ -81,6 +81,16 @@ def windows(series: np.ndarray, seq_len: int, horizon: int, inputs: np.ndarray |
     return inputs[index][..., None], series[np.arange(n) + seq_len - 1 + horizon]
 
 
+def check_forecast_split(n_windows: int, seq_len: int, test_fraction: float, name: str) -> None:
+    """Refuse, before any series or window is made, a split that leaves fewer than 2 training
+    windows once those overlapping the test windows are dropped."""
+    n_test = round(n_windows * test_fraction)
+    if n_test > 0 and n_windows - n_test - seq_len < 2:
+        raise InputError(
+            f"the {name} series is too short for seq_len={seq_len} and this test split"
+        )
+
+
 def forecasting_table(
     series: np.ndarray,
     seq_len: int,
@@ -91,13 +101,11 @@ def forecasting_table(
 ) -> Table:
     """Windows of one series: the last windows (in time order) are the test split and the
     windows overlapping them go; the series itself rides along as Table.series."""
+    if len(series) - seq_len - horizon + 1 >= 1:  # else windows() says there is no window
+        check_forecast_split(len(series) - seq_len - horizon + 1, seq_len, test_fraction, name)
     X, y = windows(series, seq_len, horizon, inputs)
     n_test = round(len(X) * test_fraction)
     n_train = len(X) - n_test - seq_len  # drop the windows that share values with the test ones
-    if n_test > 0 and n_train < 2:
-        raise InputError(
-            f"the {name} series is too short for seq_len={seq_len} and this test split"
-        )
     inputs = series if inputs is None else inputs
     targets = np.full(len(series), np.nan)
     targets[: len(series) - horizon] = series[horizon:]
@@ -153,6 +161,8 @@ class MackeyGlass(SequenceSource):
 
     def load(self, seed: int) -> Table:
         length = self.n_samples + self.seq_len + self.horizon - 1
+        # before integrating: a long series for a split that cannot work takes seconds
+        check_forecast_split(self.n_samples, self.seq_len, self.test_fraction, "mackey_glass")
         series = mackey_glass(length, self.tau, self.step, self.data_seed)
         return forecasting_table(
             series, self.seq_len, self.horizon, self.test_fraction, "mackey_glass"
