@@ -1,7 +1,6 @@
 """The `dlrun` command: Hydra composes the config, then each seed of the job runs."""
 
 import logging
-import signal
 import sys
 
 import hydra
@@ -10,6 +9,7 @@ from omegaconf import DictConfig
 from dlrun.config import register_schemas
 from dlrun.errors import InputError
 from dlrun.paths import config_dir
+from dlrun.print_only import is_print_only, one_config_repository, quiet_broken_pipe
 
 register_schemas()
 # hydra/sweeper=optuna imports alembic (through optuna's storages), which logs a line per plugin
@@ -47,24 +47,15 @@ def hydra_main(cfg: DictConfig) -> dict | float | None:
     return returned
 
 
-# Hydra's flags that only print (help, the composed config, shell completion) and exit
-PRINT_ONLY_FLAGS = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "-sc"}
-PRINT_ONLY_FLAGS |= {"--shell-completion", "--version"}
-
-
 def main() -> None:
-    """The `dlrun` entry point. A command that only prints stops quietly when its reader does
-    (`dlrun --help | head -3`), killed by SIGPIPE as Unix tools are: Hydra would report the
-    BrokenPipeError with a traceback. A run's lines cope with a closed pipe themselves."""
-    print_only = any(arg.split("=")[0] in PRINT_ONLY_FLAGS for arg in sys.argv[1:])
-    if not (print_only and hasattr(signal, "SIGPIPE")):  # Windows has no SIGPIPE
+    """The `dlrun` entry point. A command that only prints stops quietly when its reader does,
+    and lists the config groups without rebuilding Hydra's repository for each; a run's lines
+    cope with a closed pipe themselves."""
+    if not is_print_only(sys.argv[1:]):
         hydra_main()
         return
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    try:
+    with quiet_broken_pipe(), one_config_repository():
         hydra_main()
-    finally:  # in-process callers (the tests) keep Python's handling
-        signal.signal(signal.SIGPIPE, previous)
 
 
 if __name__ == "__main__":
