@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dlrun.data.base import Source, Table
+from dlrun.data.base import Criterion, Source, Table
 from dlrun.errors import InputError
 
 MAX_INFERRED_CLASSES = 20
@@ -38,6 +38,8 @@ class Data:
     true_coefficients: dict[str, np.ndarray] | None
     # tabular rows that are flattened images: their image shape (see Table.image_shape)
     image_shape: tuple[int, ...] | None = None
+    # when the task counts as solved (the source's declaration; None: it defines none)
+    criterion: Criterion | None = None
 
     @property
     def train(self) -> Split:
@@ -181,4 +183,5 @@ def prepare(
         scale=scale,
         true_coefficients=table.true_coefficients,
         image_shape=table.image_shape,
+        criterion=source.criterion,
     )
