@@ -98,12 +98,14 @@ class EarlyStopping:
 def check_early_stopping(config: EarlyStoppingConfig, data: Data) -> None:
     """Refuse a monitored split the data lack, or a metric the task does not compute."""
     key = "trainer.early_stopping"
+    watches_solved = config.stop_when_solved and data.criterion is not None
     if config.enabled:
         split, _, metric = config.monitor.partition("/")
         if split not in data.splits:
+            off = f"{key}.enabled=false" + (f" {key}.stop_when_solved=false" * watches_solved)
             raise InputError(
                 f"{key}.monitor={config.monitor} needs a {split} split, and this dataset has "
-                f"none; allowed: dataset.val_fraction > 0, or {key}.enabled=false"
+                f"none; allowed: dataset.val_fraction > 0, or {off}"
             )
         names = tasks.METRIC_NAMES[data.task]
         if metric not in names:
@@ -112,7 +114,7 @@ def check_early_stopping(config: EarlyStoppingConfig, data: Data) -> None:
                 f"{key}.monitor={config.monitor} is not a metric of this {data.task} task; "
                 f"allowed: {allowed}"
             )
-    if config.stop_when_solved and data.criterion is not None and "val" not in data.splits:
+    if watches_solved and "val" not in data.splits:
         raise InputError(
             f"{key}.stop_when_solved=true needs a val split, and this dataset has none; "
             f"allowed: dataset.val_fraction > 0, or {key}.stop_when_solved=false"

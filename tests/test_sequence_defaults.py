@@ -85,3 +85,11 @@ def test_the_headline_command_solves_the_adding_problem(run_dlrun):
     summary, _ = run_dlrun("model=lstm", "seq_len=200")
     assert (summary["stopped"], summary["solved"]) == ("solved", True)
     assert summary["metrics"]["test/loss"] < 0.01
+
+
+def test_stopping_once_solved_without_a_validation_split_is_one_line(dlrun_main):
+    off = "trainer.early_stopping.enabled=false"
+    code, out, err = dlrun_main("model=lstm", "dataset.val_fraction=0", off)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in out + err
+    assert err.startswith("dlrun: error: trainer.early_stopping.stop_when_solved=true needs a val")
+    assert "trainer.early_stopping.stop_when_solved=false" in err
