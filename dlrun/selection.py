@@ -14,9 +14,6 @@ from dlrun.data.base import Criterion
 from dlrun.data.splits import Data
 from dlrun.errors import InputError
 
-# why training ended: its budget, early stopping, the success criterion, or divergence
-STOP_REASONS = ("max_epochs", "max_steps", "early_stopping", "solved", "diverged")
-
 
 @dataclass
 class SelectionState:
