@@ -27,9 +27,10 @@ from dlrun.build import Experiment
 from dlrun.config.options import option_target
 from dlrun.console import RunConsole, evaluation_line
 from dlrun.data.splits import Split
-from dlrun.loop import Batches, FitResult, StepLog, evaluate, is_finite
+from dlrun.loop import Batches, FitResult, StepLog, budget_spent, evaluate, is_finite
 from dlrun.paths import config_dir
 from dlrun.record import RunRecord
+from dlrun.selection import EarlyStopping
 
 # the optimizers with a batched step, by their _target_
 OPTIMIZERS = {"torch.optim.SGD": "sgd", "torch.optim.Adam": "adam"}
@@ -59,6 +60,12 @@ def refusal(cfg: DictConfig, names: dict[str, str]) -> str | None:
         return (
             f"optimizer={names['optimizer']} has no batched step (a line search or Newton step "
             "evaluates the loss several times per step); allowed with optimizer=sgd|adam"
+        )
+    if cfg.trainer.early_stopping.enabled or cfg.trainer.early_stopping.stop_when_solved:
+        return (
+            "trainer.early_stopping selects or stops each seed on its own, which batched seeds "
+            "do not track; allowed with trainer.early_stopping.enabled=false and "
+            "stop_when_solved=false"
         )
     if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()):
         return f"device={cfg.device} trains on CUDA; batched repeats run on the CPU: device=cpu"
@@ -216,6 +223,9 @@ class BatchedFit:
             if done or not self.stack.active:
                 break
         self.console.stop()
+        for k, result in self.results.items():  # the test split, once, as fit records it
+            if "test" in result.metrics:
+                self.records[k].add_test(result.steps, result.metrics["test"])
         return [self.results[k] for k in range(len(self.seeds))]
 
     def evaluate(self, log: StepLog, epoch: int, diverged: list[bool], scheduled: bool) -> StepLog:
@@ -255,17 +265,24 @@ class BatchedFit:
         record, experiment = self.records[k], self.stack.load_into(position)
         seed_losses, seed_grad_norms = losses[:, position], grad_norms[:, position]
         record.add_steps(self.steps - len(log), log.epochs, seed_losses, seed_grad_norms, log.lrs)
+        # every split for the result (test too: these weights are the seed's last, as fit's
+        # final evaluation sees them); train and val into metrics.csv, as fit records them
         metrics = evaluate(experiment.model, experiment.data.splits)
+        watched = {name: values for name, values in metrics.items() if name != "test"}
         diverged = diverged or not is_finite(metrics)
         grad_norm = float(seed_grad_norms[seed_losses.isfinite()].mean())
         elapsed = perf_counter() - self.started
-        record.add_evaluation(epoch, self.steps, metrics, grad_norm, record.last_lr, elapsed)
-        self.console.line(f"seed {self.seeds[k]}: {evaluation_line(epoch, metrics, grad_norm)}")
+        record.add_evaluation(epoch, self.steps, watched, grad_norm, record.last_lr, elapsed)
+        self.console.line(f"seed {self.seeds[k]}: {evaluation_line(epoch, watched, grad_norm)}")
         if not diverged and experiment.trainer.checkpoint:
             state = {
                 "generator": experiment.generator.get_state(),
                 "torch_rng": self.torch_rngs[k],
                 "threads": torch.get_num_threads(),
+                # early stopping is off for batched seeds (refusal): its state never moves
+                "selection": EarlyStopping(
+                    experiment.trainer.early_stopping, experiment.data.criterion, None
+                ).state_dict(),
             }
             record.save_checkpoint(
                 experiment.model,
@@ -276,7 +293,10 @@ class BatchedFit:
                 **state,
             )
         status = "diverged" if diverged else "completed"
-        self.results[k] = FitResult(status, epoch, self.steps, self.train_time, metrics)
+        stopped = "diverged" if diverged else budget_spent(experiment.trainer, epoch, self.steps)
+        self.results[k] = FitResult(
+            status, epoch, self.steps, self.train_time, metrics, epoch, self.steps, stopped
+        )
         if diverged:
             self.console.line(
                 f"seed {self.seeds[k]} diverged at epoch {epoch}, step "

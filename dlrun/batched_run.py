@@ -22,6 +22,7 @@ from dlrun.run import (
     write_coefficients,
     write_failure,
 )
+from dlrun.verdict import Verdict, baseline_metrics, judge
 
 
 @dataclass
@@ -44,14 +45,20 @@ def start_seed(cfg: DictConfig, names: dict[str, str], run_dir: Path, summary: d
     return SeedRun(cfg, experiment, record, torch.get_rng_state())
 
 
-def finish_seed(run: SeedRun, result: FitResult, summary: dict, wall_time_s: float) -> None:
-    """What dlrun.run writes after training: summary, coefficients, analyses."""
-    summary |= summarise(result, wall_time_s)
+def finish_seed(
+    run: SeedRun, result: FitResult, summary: dict, wall_time_s: float
+) -> tuple[dict, Verdict]:
+    """What dlrun.run writes after training: summary (with the baseline and the verdict),
+    coefficients, analyses; returns the baseline and the verdict for the printed table."""
+    baseline = baseline_metrics(run.experiment.data)
+    verdict = judge(run.experiment.data, result.metrics, baseline)
+    summary |= summarise(result, wall_time_s, baseline, verdict)
     write_coefficients(run.record, run.experiment)
     results = analyses.after_training(run.cfg, run.experiment, run.record)
     summary["metrics"] |= results.pop("metrics")
     summary |= results
     run.record.write_summary(summary)
+    return baseline, verdict
 
 
 def seed_config(cfg: DictConfig, seed: int) -> DictConfig:
@@ -81,8 +88,10 @@ def run_batched(job, console: RunConsole) -> list[dict]:
         finally:
             for record in records:
                 record.logger.close()
-        for run, result, summary in zip(runs, results, summaries):
+        judged = [
             finish_seed(run, result, summary, perf_counter() - started)
+            for run, result, summary in zip(runs, results, summaries)
+        ]
     except Exception as error:
         in_sweep = job.sweep_dir is not None
         for seed, summary in zip(job.seeds, summaries):
@@ -92,7 +101,11 @@ def run_batched(job, console: RunConsole) -> list[dict]:
         if not in_sweep:
             raise
         return summaries
-    for summary, result in zip(summaries, results):
+    for summary, result, (baseline, verdict) in zip(summaries, results, judged):
         title = f"{job.names.get('model')} on {job.names.get('dataset')}, seed {summary['seed']}"
-        print_table(f"{title}: {result.status}", result_table(result.metrics))
+        print_table(
+            f"{title}: {result.status}",
+            result_table(result.metrics, baseline, verdict.baseline_name),
+            verdict.line(),
+        )
     return summaries

@@ -17,6 +17,7 @@ from dlrun.errors import InputError
 from dlrun.logger import CsvLogger
 from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
+from dlrun.selection import check_early_stopping
 
 TORCH_DEFAULT_THREADS = torch.get_num_threads()
 # Work per step (parameters × rows, × steps for sequences) below which one intra-op thread
@@ -182,6 +183,7 @@ def build(cfg: DictConfig, names: dict[str, str]) -> Experiment:
     trainer = OmegaConf.to_object(cfg.trainer)
     data = build_data(cfg, names["model"], device, dtype)
     check_model_fits(cfg, data_info(data), names)
+    check_early_stopping(trainer.early_stopping, data)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, data, device, dtype)
     optimizer = build_optimizer(cfg, model)

@@ -180,20 +180,32 @@ class RunConsole:
             self.progress = None
 
 
-def result_table(metrics: dict[str, dict[str, float]]) -> Table:
-    """Rows: splits; columns: loss and the task's metrics."""
+def result_table(
+    metrics: dict[str, dict[str, float]],
+    baseline: dict[str, dict[str, float]] | None = None,
+    baseline_name: str = "baseline",
+) -> Table:
+    """Rows: splits, then the trivial predictor on each split; columns: loss and the task's
+    metrics."""
     names = list(dict.fromkeys(name for values in metrics.values() for name in values))
     table = Table()
     table.add_column("split")
     for name in names:
         table.add_column(name, justify="right")
-    for split, values in metrics.items():
+    rows = [(split, values, None) for split, values in metrics.items()]
+    rows += [
+        (f"{split}: {baseline_name}", values, "dim") for split, values in (baseline or {}).items()
+    ]
+    for label, values, style in rows:
         cells = [format_metric(name, values[name]) if name in values else "" for name in names]
-        table.add_row(split, *cells)
+        table.add_row(label, *cells, style=style)
     return table
 
 
-def print_table(title: str, table: Table) -> None:
+def print_table(title: str, table: Table, footer: str | None = None) -> None:
+    """The title, the table, and a closing line (the verdict) when given."""
     console = Console()  # the terminal's width; columns wrap rather than spill over
     console.print(title)
     console.print(table)
+    if footer is not None:
+        console.print(footer)

@@ -1,4 +1,5 @@
-"""The run directory: metrics.csv, steps.csv, summary.json, checkpoint.pt, coefficients.csv.
+"""The run directory: metrics.csv, steps.csv, summary.json, checkpoint.pt, best.pt,
+coefficients.csv.
 
 Every file is written whole: to a temporary name in the same directory, then renamed, so a
 reader (or a killed run) never sees half a file.
@@ -20,6 +21,8 @@ from dlrun.logger import CsvLogger
 
 METRICS_FILE, STEPS_FILE, SUMMARY_FILE = "metrics.csv", "steps.csv", "summary.json"
 CHECKPOINT_FILE, COEFFICIENTS_FILE = "checkpoint.pt", "coefficients.csv"
+# the selected weights (trainer.early_stopping): checkpoint.pt's format, without resume state
+BEST_FILE = "best.pt"
 
 
 def read_json(path: Path) -> dict | None:
@@ -163,18 +166,37 @@ class RunRecord:
         if self.step_frames:
             self.write_csv(STEPS_FILE, pd.concat(self.step_frames, ignore_index=True))
 
+    def add_test(self, step: int, metrics: dict[str, float]) -> None:
+        """The test split's metrics, evaluated once at the end on the selected weights: to the
+        logger only, since metrics.csv holds the per-evaluation train and val rows."""
+        self.logger.log_evaluation(step, flatten_metrics({"test": metrics}))
+
     def save_checkpoint(self, model, optimizer, epoch: int, step: int, **resume_state) -> None:
         """Model and optimizer state, loadable with torch.load(..., weights_only=True);
-        `resume_state` (RNG states, threads, training time) lets a resumed run continue
-        exactly (dlrun.sweeps.resume)."""
+        `resume_state` (RNG states, threads, training time, early-stopping state) lets a
+        resumed run continue exactly (dlrun.sweeps.resume)."""
+        self._save_state(CHECKPOINT_FILE, model, optimizer, epoch, step, **resume_state)
+
+    def save_best(self, model, optimizer, epoch: int, step: int) -> None:
+        """best.pt: the weights of the best evaluation so far, in checkpoint.pt's format."""
+        self._save_state(BEST_FILE, model, optimizer, epoch, step)
+
+    def load_best(self, model, epoch: int) -> None:
+        """Load best.pt's weights into model; it must hold those of `epoch` (the selected)."""
+        state = torch.load(self.path(BEST_FILE), map_location="cpu", weights_only=True)
+        # a mismatch means best.pt was written by another run in this directory
+        assert state["epoch"] == epoch, f"best.pt holds epoch {state['epoch']}, not {epoch}"
+        model.load_state_dict(state["model"])
+
+    def _save_state(self, name: str, model, optimizer, epoch: int, step: int, **extra) -> None:
         state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "epoch": epoch,
             "step": step,
-            **resume_state,
+            **extra,
         }
-        write_atomically(self.path(CHECKPOINT_FILE), lambda tmp: torch.save(state, tmp))
+        write_atomically(self.path(name), lambda tmp: torch.save(state, tmp))
 
     def write_summary(self, summary: dict) -> None:
         self.write_json(SUMMARY_FILE, summary)

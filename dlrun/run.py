@@ -16,6 +16,7 @@ from dlrun.loop import FitResult, fit
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
 from dlrun.sweeps.resume import Start, resume_training
+from dlrun.verdict import Verdict, baseline_metrics, judge
 
 log = logging.getLogger("dlrun")
 
@@ -47,7 +48,9 @@ def run(
         summary |= describe_experiment(cfg, experiment)
         training = True
         result = train(experiment, record, console, start)
-        summary |= summarise(result, perf_counter() - started)
+        baseline = baseline_metrics(experiment.data)
+        verdict = judge(experiment.data, result.metrics, baseline)
+        summary |= summarise(result, perf_counter() - started, baseline, verdict)
         write_coefficients(record, experiment)
         results = analyses.after_training(cfg, experiment, record)
         summary["metrics"] |= results.pop("metrics")  # flat names, as tables read them
@@ -61,8 +64,9 @@ def run(
             raise
         return summary
     print_table(
-        f"{names.get('model')} on {names.get('dataset')}: {result.status}",
-        result_table(result.metrics),
+        f"{names.get('model')} on {names.get('dataset')}: {result.status}, {ending(result)}",
+        result_table(result.metrics, baseline, verdict.baseline_name),
+        verdict.line(),
     )
     return summary
 
@@ -113,19 +117,33 @@ def train(
         record.logger.close()
 
 
-def summarise(result: FitResult, wall_time_s: float) -> dict:
-    """How training ended: status, length, time and final metrics."""
+def summarise(result: FitResult, wall_time_s: float, baseline: dict, verdict: Verdict) -> dict:
+    """How training ended (status, why, length, time, the selected evaluation), the final
+    metrics beside the trivial predictor's (`baseline/test/loss`, ...), and the verdict."""
     return {
         "status": result.status,
+        "stopped": result.stopped,
         "epochs": result.epochs,
         "steps": result.steps,
+        "selected_epoch": result.selected_epoch,
+        "selected_step": result.selected_step,
         # trainer.tol's verdict (null: no tolerance applied) and the steps to the optimum
         "converged": result.converged,
         "iterations": result.iterations,
         "train_time_s": round(result.train_time_s, 4),
         "wall_time_s": round(wall_time_s, 4),
-        "metrics": flatten_metrics(result.metrics),
+        "metrics": flatten_metrics(result.metrics)
+        | flatten_metrics({f"baseline/{split}": values for split, values in baseline.items()}),
+        **verdict.summary(),
     }
+
+
+def ending(result: FitResult) -> str:
+    """'solved at epoch 64', 'early_stopping at epoch 30, selected epoch 20'"""
+    text = f"{result.stopped} at epoch {result.epochs}"
+    if result.selected_epoch != result.epochs:
+        text += f", selected epoch {result.selected_epoch}"
+    return text
 
 
 def write_coefficients(record: RunRecord, experiment: Experiment) -> None:

@@ -42,7 +42,9 @@ def test_default_run_writes_the_whole_run_record(dlrun_main, tmp_path):
         "lr",
         "elapsed_s",
     ]
-    assert metrics["split"].tolist() == ["train", "val", "test"] * 2
+    assert metrics["split"].tolist() == ["train", "val"] * 2  # test: once, in summary.json
+    assert "test/acc" in summary["metrics"] and "baseline/test/acc" in summary["metrics"]
+    assert (summary["stopped"], summary["selected_epoch"]) == ("max_epochs", 2)
     last = metrics[metrics["epoch"] == 2].set_index("split")
     assert summary["metrics"]["val/acc"] == pytest.approx(last.loc["val", "acc"])
     steps = pd.read_csv(run_dir / "steps.csv")

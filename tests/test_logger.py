@@ -1,6 +1,7 @@
 """logger=tensorboard: the event files hold the run record's numbers, read back with
 TensorBoard's own reader; without the package the run stops before training with one line."""
 
+import json
 import sys
 
 import numpy as np
@@ -33,13 +34,18 @@ def read_scalars(directory) -> dict[str, pd.Series]:
 
 
 def expected_scalars(run_dir) -> dict[str, pd.Series]:
-    """What the CSV files say: metrics.csv's split/metric at each evaluation's step, and
-    steps.csv's loss, gradient norm and step size at each step."""
+    """What the record says: metrics.csv's split/metric at each evaluation's step, the test
+    split's summary.json metrics at the last step (evaluated once, at the end), and steps.csv's
+    loss, gradient norm and step size at each step."""
     expected = {}
     metrics = pd.read_csv(run_dir / "metrics.csv")
     for split, rows in metrics.groupby("split"):
         for name in ("loss", "acc"):
             expected[f"{split}/{name}"] = rows.set_index("step")[name]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    for name in ("loss", "acc"):
+        value = summary["metrics"][f"test/{name}"]
+        expected[f"test/{name}"] = pd.Series([value], index=[summary["steps"]])
     steps = pd.read_csv(run_dir / "steps.csv").set_index("step")
     for name in ("loss", "grad_norm", "lr"):
         expected[f"step/{name}"] = steps[name]

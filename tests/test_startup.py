@@ -57,7 +57,9 @@ def test_the_probe_sees_what_a_run_imports(tmp_path):
     assert "torch" in line, result.stderr
 
 
-@pytest.mark.parametrize("args", [["--help"], ["-sc", "install=bash"], ["--cfg", "job", "model=gru"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["-sc", "install=bash"], ["--cfg", "job", "model=gru"]]
+)
 def test_print_only_commands_print_what_hydra_alone_prints(dlrun_main, monkeypatch, args):
     """One config repository for every group listing (dlrun.print_only) changes no output."""
     from dlrun import cli

@@ -1,8 +1,57 @@
 """Schemas of the trainer and logger groups (conf/trainer/, conf/logger/)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 from dlrun.config.rules import require
+
+SPLITS = ("train", "val")  # what can be monitored: the test split is evaluated once, at the end
+
+
+class Mode(StrEnum):
+    min = "min"
+    max = "max"
+
+
+@dataclass
+class EarlyStoppingConfig:
+    """Model selection on a monitored metric (trainer.early_stopping; dlrun.selection).
+
+    enabled: the best weights so far are kept in best.pt and restored before the final
+    evaluation, and training stops after `patience` evaluations without improvement.
+    stop_when_solved stops at the first evaluation where the dataset's success criterion
+    (e.g. the adding problem's MSE < 0.01) holds on the validation split.
+    """
+
+    enabled: bool = False
+    # <split>/<metric>, split train|val; the metrics are the task's (dlrun.tasks.METRIC_NAMES)
+    monitor: str = "val/loss"
+    # min: lower is better (losses); max: higher is better (acc, r2)
+    mode: Mode = Mode.min
+    # evaluations without improvement before stopping; null: never stop, only select the best
+    patience: int | None = 10
+    # an improvement is a change of more than this in the better direction
+    min_delta: float = 0.0
+    # a dataset without a success criterion never stops for this
+    stop_when_solved: bool = False
+    # stop once the validation metric is below this fraction of the criterion's threshold: the
+    # test split, scored once at the end, is other data, and a run stopped at the first
+    # validation value under the threshold often lands just above it on test
+    solved_margin: float = 0.5
+
+    def __post_init__(self) -> None:
+        split, _, metric = str(self.monitor).partition("/")
+        require(
+            split in SPLITS and metric != "",
+            "early_stopping.monitor",
+            self.monitor,
+            "<split>/<metric> with split train or val, e.g. val/loss, val/acc",
+        )
+        if self.patience is not None:
+            require(self.patience >= 1, "early_stopping.patience", self.patience, "null or >= 1")
+        require(self.min_delta >= 0, "early_stopping.min_delta", self.min_delta, ">= 0")
+        margin = self.solved_margin
+        require(0 < margin <= 1, "early_stopping.solved_margin", margin, "0 < x <= 1")
 
 
 @dataclass
@@ -28,6 +77,7 @@ class TrainerConfig:
     # its budget (converged false). On a near-singular problem a small ‖∇L‖ is no proof of
     # being near the optimum (distance ≤ ‖∇L‖/λmin): standardise, or use newton.
     tol: float | None = 1e-6
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
 
     def __post_init__(self) -> None:
         require(self.max_epochs >= 1, "max_epochs", self.max_epochs, "an integer >= 1")

@@ -48,13 +48,34 @@ class Table:
     series: Series | None = None
 
 
+@dataclass(frozen=True)
+class Criterion:
+    """When a dataset counts as solved: `metric` (a name of dlrun.tasks.metrics) below
+    `threshold` on the test split (on validation, for trainer.early_stopping.stop_when_solved)."""
+
+    metric: str
+    threshold: float
+    # how the metric is printed ("mse" for a regression loss)
+    label: str
+
+    def met(self, values: dict[str, float], margin: float = 1.0) -> bool:
+        """Whether a split's metrics meet the criterion, tightened to `margin` × threshold
+        (NaN never does)."""
+        return values[self.metric] < margin * self.threshold
+
+    def __str__(self) -> str:
+        return f"{self.label} < {self.threshold:g}"
+
+
 class Source:
     """Options common to every dataset; subclasses implement `load(seed) -> Table`.
 
     Defaults and range rules of every source's arguments: dlrun/config/dataset.py.
+    A source whose task defines "solved" declares it as `criterion`.
     """
 
     kind = "tabular"
+    criterion: Criterion | None = None
 
     def __init__(
         self, *, task: str | None, val_fraction: float, test_fraction: float, standardize: bool

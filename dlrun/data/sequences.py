@@ -11,7 +11,7 @@ import numpy as np
 from sklearn import datasets
 
 from dlrun.config.dataset import INTEGRATION_STEP
-from dlrun.data.base import Series, Source, Table
+from dlrun.data.base import Criterion, Series, Source, Table
 from dlrun.errors import InputError
 
 
@@ -28,7 +28,13 @@ class SequenceSource(Source):
 class Adding(SequenceSource):
     """The adding problem (Hochreiter & Schmidhuber 1997): inputs (value, marker); two markers,
     one in each half; the target is the sum of the two marked values. Predicting the mean (1)
-    scores MSE = Var(u1 + u2) = 1/6 ≈ 0.167."""
+    scores MSE = Var(u1 + u2) = 1/6 ≈ 0.167.
+
+    Solved: test MSE < 0.01, the bound Hochreiter & Schmidhuber put on the average error (their
+    second condition, every absolute error < 0.04 on 2000 sequences, is stricter); the test MAE
+    is reported beside it."""
+
+    criterion = Criterion(metric="loss", threshold=0.01, label="mse")
 
     def load(self, seed: int) -> Table:
         rng = np.random.default_rng(self.data_seed)

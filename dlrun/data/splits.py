@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dlrun.data.base import Source, Table
+from dlrun.data.base import Criterion, Source, Table
 from dlrun.errors import InputError
 
 MAX_INFERRED_CLASSES = 20
@@ -43,6 +43,8 @@ class Data:
     # one long series (Table.series): its inputs (S, F) in time order, standardised like the
     # windows; each split's `steps` says where its rows are. None for independent sequences.
     series: Tensor | None = None
+    # when the task counts as solved (the source's declaration; None: it defines none)
+    criterion: Criterion | None = None
 
     @property
     def train(self) -> Split:
@@ -203,4 +205,5 @@ def prepare(
         true_coefficients=table.true_coefficients,
         image_shape=table.image_shape,
         series=series,
+        criterion=source.criterion,
     )

@@ -35,6 +35,8 @@ class Start:
     epoch: int
     steps: int
     train_time_s: float
+    # the early-stopping state (dlrun.selection); None from a checkpoint written before it
+    selection: dict | None = None
 
 
 def check_resume(config: DictConfig) -> None:
@@ -166,4 +168,5 @@ def resume_training(run_dir: Path, experiment, record: RunRecord) -> Start | Non
         record.step_frames = [steps]
         record.last_lr = float(steps.lr.iloc[-1])
     log.info(f"resume: continuing {run_dir} after epoch {epoch}, step {state['step']}")
-    return Start(epoch, int(state["step"]), float(state.get("train_time_s", 0.0)))
+    train_time_s = float(state.get("train_time_s", 0.0))
+    return Start(epoch, int(state["step"]), train_time_s, state.get("selection"))
