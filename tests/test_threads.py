@@ -55,3 +55,11 @@ def test_a_resumed_run_keeps_its_checkpoints_thread_count(tmp_path):
         assert resumed["threads"] == 2 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(1)
+
+
+def test_a_recurrent_step_is_sized_by_one_time_step_not_the_sequence():
+    """An LSTM's T = 200 steps run one after another: each operation is parameters × rows."""
+    lstm = build.build(*compose_config("model=lstm", "seq_len=200", "threads=1"))
+    params = sum(p.numel() for p in lstm.model.parameters())
+    assert build.step_work(lstm.model, lstm.data, 64) == params * 64
+    assert build.resolve_threads(None, lstm.model, lstm.data, 64) == 1
