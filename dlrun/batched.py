@@ -27,10 +27,11 @@ from dlrun.build import Experiment
 from dlrun.config.options import option_target
 from dlrun.console import RunConsole, evaluation_line
 from dlrun.data.splits import Split
-from dlrun.loop import Batches, FitResult, StepLog, budget_spent, evaluate, is_finite
+from dlrun.loop import FitResult, budget_spent, evaluate, is_finite
 from dlrun.paths import config_dir
 from dlrun.record import RunRecord
 from dlrun.selection import EarlyStopping
+from dlrun.steps import Batches, StepLog
 
 # the optimizers with a batched step, by their _target_
 OPTIMIZERS = {"torch.optim.SGD": "sgd", "torch.optim.Adam": "adam"}

@@ -8,7 +8,7 @@ from torch import Tensor
 
 def seed_norms(grads: list[Tensor]) -> Tensor:
     """Each seed's global gradient norm (K,): the norm of the per-parameter norms, as
-    torch.nn.utils.clip_grad_norm_ and dlrun.loop.global_norms compute it."""
+    torch.nn.utils.clip_grad_norm_ and dlrun.steps.global_norms compute it."""
     per_parameter = torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads])
     return torch.linalg.vector_norm(per_parameter, dim=0)
 

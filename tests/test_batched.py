@@ -17,8 +17,9 @@ from dlrun.build import build
 from dlrun.console import RunConsole
 from dlrun.data.splits import Split
 from dlrun.errors import InputError
-from dlrun.loop import Batches, fit
+from dlrun.loop import fit
 from dlrun.record import RunRecord
+from dlrun.steps import Batches
 from dlrun.sweeps.compose import compose_config
 from dlrun.sweeps.identity import config_hash
 from dlrun.sweeps.jobs import Job, batching, holds_records, run_seeds

@@ -10,9 +10,10 @@ from dlrun import tasks
 from dlrun.build import build
 from dlrun.console import RunConsole
 from dlrun.data.splits import Split
-from dlrun.loop import Batches, fit
+from dlrun.loop import fit
 from dlrun.optim import LineSearch, Newton
 from dlrun.record import RunRecord
+from dlrun.steps import Batches
 from dlrun.sweeps.compose import compose_config
 
 

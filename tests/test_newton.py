@@ -8,7 +8,7 @@ import torch
 from dlrun.build import build, from_schema
 from dlrun.config.optimizer import NewtonConfig
 from dlrun.errors import InputError
-from dlrun.loop import TrainStep
+from dlrun.steps import TrainStep
 from dlrun.sweeps.compose import compose_config
 
 GLM_DATA = {
