@@ -10,3 +10,5 @@ cp "$out"/comparison.csv "$out"/comparison.md "$out"/comparison.png experiments/
 # the same runs: how far back the trained models' gradients reach
 dlrun-report "$out" --rows model --cols seq_len \
   --metric init/grad_rate,end/grad_rate,end/log10_grad_h1 --out experiments/adding_task/gradients
+# test MSE against T with the mean predictor and the solved threshold: solved.png
+python experiments/adding_task/plot.py
