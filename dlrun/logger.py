@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from dlrun.errors import InputError
+from dlrun.sweeps.identity import flatten
 
 # steps.csv's columns that become per-step scalars, as step/<column>
 STEP_COLUMNS = ("loss", "grad_norm", "lr")
@@ -110,17 +111,13 @@ class TensorBoardLogger(CsvLogger):
             self.writer = None
 
 
-def flatten_config(config: dict, prefix: str = "") -> dict[str, str]:
+def flatten_config(config: dict) -> dict[str, str]:
     """{'model': {'hidden': [64, 64]}} -> {'model.hidden': '[64, 64]'}: keys as overrides
     spell them, values as JSON (null, true, lists)."""
-    flat = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat |= flatten_config(value, f"{name}.")
-        else:
-            flat[name] = value if isinstance(value, str) else json.dumps(value, default=str)
-    return flat
+    return {
+        name: value if isinstance(value, str) else json.dumps(value, default=str)
+        for name, value in flatten(config).items()
+    }
 
 
 def run_status(raised: type[BaseException] | None) -> str:

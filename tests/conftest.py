@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,29 @@ from dlrun.sweeps.compose import compose_config
 
 register_schemas()
 torch.set_num_threads(1)
+
+
+class KilledHard(BaseException):
+    """A kill that nothing in dlrun catches (as SIGKILL): training stops right there."""
+
+
+@contextmanager
+def killed_after_checkpoint(monkeypatch, epoch: int):
+    """Whatever runs inside dies right after the checkpoint of `epoch` is written, as a run
+    killed then would; the context checks that it did die."""
+    from dlrun.record import RunRecord
+
+    save = RunRecord.save_checkpoint
+
+    def save_then_die(self, model, optimizer, at_epoch, step, **state):
+        save(self, model, optimizer, at_epoch, step, **state)
+        if at_epoch == epoch:
+            raise KilledHard
+
+    monkeypatch.setattr(RunRecord, "save_checkpoint", save_then_die)
+    with pytest.raises(KilledHard):
+        yield
+    monkeypatch.setattr(RunRecord, "save_checkpoint", save)
 
 
 def run_config(run_dir: Path, *overrides: str) -> dict:

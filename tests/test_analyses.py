@@ -15,7 +15,7 @@ from dlrun.config.settings import AnalyzeConfig
 from dlrun.console import RunConsole
 from dlrun.record import RunRecord
 from dlrun.run import run
-from tests.conftest import compose_config, run_config
+from tests.conftest import compose_config, killed_after_checkpoint, run_config
 
 RECURRENT = (
     "model=rnn",
@@ -27,10 +27,6 @@ RECURRENT = (
     "trainer.max_epochs=4",
     "trainer.eval_every=1",
 )
-
-
-class Killed(Exception):
-    pass
 
 
 def test_every_analyze_switch_names_a_registered_analysis():
@@ -63,17 +59,8 @@ def test_gradients_through_time_runs_on_recurrent_models_only(compose_cfg):
 
 def test_a_resumed_recurrent_run_keeps_the_measurements_at_initialisation(tmp_path, monkeypatch):
     reference = run_config(tmp_path / "reference", *RECURRENT)
-    save = RunRecord.save_checkpoint
-
-    def save_then_die(self, model, optimizer, epoch, step, **state):
-        save(self, model, optimizer, epoch, step, **state)
-        if epoch == 2:
-            raise Killed
-
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save_then_die)
-    with pytest.raises(Killed):
+    with killed_after_checkpoint(monkeypatch, 2):
         run_config(tmp_path / "resumed", *RECURRENT)
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save)
 
     def measure_again(experiment):
         raise AssertionError("a resumed run measured its initialisation again")

@@ -12,33 +12,19 @@ import pytest
 from omegaconf import OmegaConf
 
 from dlrun.console import RunConsole
-from dlrun.record import RunRecord
 from dlrun.run import run
-from tests.conftest import compose_config, run_cli, run_config
+from tests.conftest import compose_config, killed_after_checkpoint, run_cli, run_config
 
 # shuffled mini-batches (the batch-order RNG) and SGD momentum (optimizer state) must both resume
 OVERRIDES = ("model=mlp", "dataset=wine", "optimizer.momentum=0.9", "trainer.batch_size=16")
-
-
-class Killed(Exception):
-    pass
 
 
 def test_resume_after_a_crash_matches_the_uninterrupted_run(tmp_path, monkeypatch):
     overrides = (*OVERRIDES, "trainer.max_epochs=6", "trainer.eval_every=2")
     reference = run_config(tmp_path / "reference", *overrides)
 
-    save = RunRecord.save_checkpoint
-
-    def save_then_die(self, model, optimizer, epoch, step, **state):
-        save(self, model, optimizer, epoch, step, **state)
-        if epoch == 4:
-            raise Killed  # after epoch 4's checkpoint, before anything else is written
-
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save_then_die)
-    with pytest.raises(Killed):
+    with killed_after_checkpoint(monkeypatch, 4):
         run_config(tmp_path / "resumed", *overrides)
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save)
 
     cfg, names = compose_config(*overrides)
     resumed = run(cfg, tmp_path / "resumed", names, "dlrun", RunConsole(False), resume=True)
@@ -76,10 +62,6 @@ def test_sigkill_then_resume_true_matches_the_uninterrupted_run(tmp_path):
     assert resumed["steps"] == reference["steps"]
 
 
-class KilledHard(BaseException):
-    """A kill that nothing in dlrun catches (as SIGKILL): a sweep stops in the middle of a job."""
-
-
 def snapshot(directory) -> dict:
     """Every file under directory with its bytes and modification time."""
     return {
@@ -100,17 +82,8 @@ def test_resumed_sweep_continues_a_killed_job_only_from_its_own_checkpoint(
     now seed 2, which must not continue from seed 0's checkpoint; seed 0 continues from it."""
     overrides = (*OVERRIDES, "trainer.max_epochs=4")
     sweep = ("--multirun", *overrides, f"hydra.sweep.dir={tmp_path / 'sweep'}")
-    save = RunRecord.save_checkpoint
-
-    def save_then_die(self, model, optimizer, epoch, step, **state):
-        save(self, model, optimizer, epoch, step, **state)
-        if epoch == 2:
-            raise KilledHard
-
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save_then_die)
-    with pytest.raises(KilledHard):
+    with killed_after_checkpoint(monkeypatch, 2):
         dlrun_main(*sweep, "seed=0,1,2")
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save)
     assert json.loads((tmp_path / "sweep" / "0" / "job.json").read_text())["complete"] is False
 
     code, out, err = dlrun_main(*sweep, "seed=2,1,0", f"resume={tmp_path / 'sweep'}")
@@ -223,17 +196,8 @@ def test_resume_over_a_damaged_record_is_refused_in_one_line(
 ):
     run_dir = tmp_path / "killed"
     args = (*OVERRIDES, "trainer.max_epochs=4", f"hydra.run.dir={run_dir}")
-    save = RunRecord.save_checkpoint
-
-    def save_then_die(self, model, optimizer, epoch, step, **state):
-        save(self, model, optimizer, epoch, step, **state)
-        if epoch == 2:
-            raise KilledHard
-
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save_then_die)
-    with pytest.raises(KilledHard):
+    with killed_after_checkpoint(monkeypatch, 2):
         dlrun_main(*args)
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save)
     corrupt(run_dir, damage)
     code, out, err = dlrun_main(*args, "resume=true")
     assert code == 2 and "Traceback" not in out + err, err
