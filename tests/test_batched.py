@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from dlrun import tasks
-from dlrun.batched import BatchedFit, StackedSeeds, epoch_order, seed_losses
-from dlrun.batched_optim import adam_step, clip_, seed_norms, sgd_step, torch_state
+from dlrun.batched.fit import BatchedFit, StackedSeeds, epoch_order, seed_losses
+from dlrun.batched.optim import adam_step, clip_, seed_norms, sgd_step, torch_state
 from dlrun.build import build
 from dlrun.console import RunConsole
 from dlrun.data.splits import Split

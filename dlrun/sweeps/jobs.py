@@ -20,8 +20,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from dlrun.batched import refusal
-from dlrun.batched_run import run_batched
+from dlrun.batched.fit import refusal
+from dlrun.batched.run import run_batched
 from dlrun.build import check_config
 from dlrun.console import RunConsole
 from dlrun.errors import InputError

@@ -9,7 +9,7 @@ import torch
 from omegaconf import DictConfig, open_dict
 
 from dlrun import analyses
-from dlrun.batched import BatchedFit, StackedSeeds
+from dlrun.batched.fit import BatchedFit, StackedSeeds
 from dlrun.build import Experiment, build, build_logger
 from dlrun.console import RunConsole, print_table, result_table
 from dlrun.loop import FitResult

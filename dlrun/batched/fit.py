@@ -7,7 +7,7 @@ dimension (torch.func.stack_module_state); a step runs the model's forward for e
 applies torch.optim's SGD or Adam update to the stacked tensors with the formulas of torch's
 single-tensor code, so each seed's numbers equal its sequential run's to float32 rounding
 (tests/test_batched.py). Seeds stay independent: nothing mixes them, and a seed that diverges is
-recorded as its own run would be and dropped from the stack. dlrun.batched_run writes each
+recorded as its own run would be and dropped from the stack. dlrun.batched.run writes each
 seed's run record as dlrun.run does.
 """
 
@@ -22,7 +22,7 @@ from omegaconf import DictConfig
 from torch import Tensor
 from torch.func import functional_call, stack_module_state
 
-from dlrun.batched_optim import adam_step, clip_, seed_norms, sgd_step, torch_state
+from dlrun.batched.optim import adam_step, clip_, seed_norms, sgd_step, torch_state
 from dlrun.build import Experiment
 from dlrun.config.options import option_target
 from dlrun.console import RunConsole, evaluation_line
