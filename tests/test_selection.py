@@ -13,7 +13,7 @@ from dlrun.loop import evaluate
 from dlrun.record import RunRecord
 from dlrun.run import run
 from dlrun.selection import EarlyStopping
-from tests.conftest import compose_config, run_config
+from tests.conftest import compose_config, killed_after_checkpoint, run_config
 
 # 42 training rows of 40 noisy features, full-batch gradient descent: the validation loss falls
 # to its minimum at epoch 9, then rises as the linear model fits the noise
@@ -109,17 +109,8 @@ class Killed(Exception):
 @pytest.mark.parametrize("killed_at", [7, 12])  # before the best epoch (9), and after it
 def test_a_resumed_run_continues_its_early_stopping_state(tmp_path, monkeypatch, killed_at):
     reference = run_config(tmp_path / "reference", *OVERFITTING)
-    save = RunRecord.save_checkpoint
-
-    def save_then_die(self, model, optimizer, epoch, step, **state):
-        save(self, model, optimizer, epoch, step, **state)
-        if epoch == killed_at:
-            raise Killed
-
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save_then_die)
-    with pytest.raises(Killed):
+    with killed_after_checkpoint(monkeypatch, killed_at):
         run_config(tmp_path / "resumed", *OVERFITTING)
-    monkeypatch.setattr(RunRecord, "save_checkpoint", save)
     cfg, names = compose_config(*OVERFITTING)
     resumed = run(cfg, tmp_path / "resumed", names, "dlrun", RunConsole(False), resume=True)
     for key in ("metrics", "epochs", "steps", "selected_epoch", "stopped"):
