@@ -138,7 +138,7 @@ def no_space(*args, **kwargs):
 
 
 def test_a_full_disk_ends_the_run_as_failed_with_one_line(dlrun_main, tmp_path, monkeypatch):
-    monkeypatch.setattr(RunRecord, "write_csv", no_space)  # the first evaluation's metrics.csv
+    monkeypatch.setattr(RunRecord, "write_text", no_space)  # the first evaluation's metrics.csv
     code, out, err = dlrun_main(*QUICK, "model.hidden=[8]")
     assert code == 2 and err.startswith("dlrun: error: ") and err.count("\n") == 1
     assert "No space left on device" in err and "Traceback" not in out + err
@@ -156,14 +156,14 @@ def test_a_disk_that_takes_nothing_still_gives_one_line(dlrun_main, tmp_path, mo
 
 
 def test_a_full_disk_in_a_sweep_is_one_failed_job(dlrun_main, tmp_path, monkeypatch):
-    writes = RunRecord.write_csv
+    writes = RunRecord.write_text
 
-    def full_for_job_one(self, name, frame):
+    def full_for_job_one(self, name, text):
         if self.directory.name == "1":  # the disk fills up while job 1 trains
             no_space()
-        writes(self, name, frame)
+        writes(self, name, text)
 
-    monkeypatch.setattr(RunRecord, "write_csv", full_for_job_one)
+    monkeypatch.setattr(RunRecord, "write_text", full_for_job_one)
     sweep = tmp_path / "sweep"
     code, _, err = dlrun_main(
         "-m", *QUICK, "model.hidden=[8]", "optimizer.lr=0.1,1", f"hydra.sweep.dir={sweep}"

@@ -143,3 +143,20 @@ def test_write_text_replaces_the_file_whole(tmp_path):
     record.write_text("table.md", "| a |\n|---|\n| 1 |\n")
     record.write_text("table.md", "| b |\n")
     assert (tmp_path / "table.md").read_text() == "| b |\n" and files(tmp_path) == ["table.md"]
+
+
+def test_the_growing_csvs_equal_a_whole_rewrite_at_every_evaluation(tmp_path):
+    """metrics.csv and steps.csv formatted a few rows at a time read back as the whole frames
+    written at once would, also when a later evaluation brings a new column."""
+    record = RunRecord(tmp_path)
+    for epoch in range(1, 5):
+        losses = torch.tensor([0.5 / epoch, 0.4 / epoch], dtype=torch.float32)
+        record.add_steps(2 * (epoch - 1), [epoch, epoch], losses, losses * 2, [0.1, 0.1])
+        metrics = {"train": {"loss": 1.0 / epoch, "acc": 0.5}, "val": {"loss": 1.1 / epoch}}
+        if epoch == 3:
+            metrics["val"]["acc"] = 0.25  # a column the earlier rows lack
+        record.add_evaluation(epoch, 2 * epoch, metrics, 0.3, 0.1, 0.01 * epoch)
+        whole = pd.DataFrame(record.evaluations)
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / METRICS_FILE), whole)
+        steps = pd.concat(record.step_frames, ignore_index=True)
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / STEPS_FILE), steps)
