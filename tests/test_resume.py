@@ -203,3 +203,18 @@ def test_resume_over_a_damaged_record_is_refused_in_one_line(
     assert code == 2 and "Traceback" not in out + err, err
     (line,) = [line for line in err.splitlines() if line.strip()]
     assert line.startswith("dlrun: error: resume:") and phrase in line, line
+
+
+def test_any_garbage_checkpoint_is_one_input_error(tmp_path):
+    """Garbage fails anywhere in torch's unpickler (IndexError, EOFError, ...): always one line."""
+    import numpy as np
+
+    from dlrun.errors import InputError
+    from dlrun.sweeps.resume import load_checkpoint
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "checkpoint.pt"
+    for _ in range(200):
+        path.write_bytes(rng.bytes(int(rng.integers(1, 3000))))
+        with pytest.raises(InputError, match="is damaged|pickled object|not a dlrun checkpoint"):
+            load_checkpoint(path, "cpu")
