@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
@@ -161,7 +162,7 @@ def corrupt(run_dir, damage: str) -> None:
     """Damage a killed run's record as a disk, another tool or a hostile hand could."""
     checkpoint = run_dir / "checkpoint.pt"
     if damage == "garbage checkpoint":
-        checkpoint.write_bytes(os.urandom(600))
+        checkpoint.write_bytes(np.random.default_rng(3).bytes(600))
     elif damage == "truncated checkpoint":
         checkpoint.write_bytes(checkpoint.read_bytes()[:400])
     elif damage == "pickled object":
@@ -207,8 +208,6 @@ def test_resume_over_a_damaged_record_is_refused_in_one_line(
 
 def test_any_garbage_checkpoint_is_one_input_error(tmp_path):
     """Garbage fails anywhere in torch's unpickler (IndexError, EOFError, ...): always one line."""
-    import numpy as np
-
     from dlrun.errors import InputError
     from dlrun.sweeps.resume import load_checkpoint
 
