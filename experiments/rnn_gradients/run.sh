@@ -12,3 +12,4 @@ dlrun-report "$out" --rows model --cols seq_len \
   --metric init/grad_rate,end/grad_rate,init/spectral_radius,end/spectral_radius \
   --out experiments/rnn_gradients/rates
 python experiments/rnn_gradients/plot_through_time.py "$out" 200
+python experiments/rnn_gradients/baseline.py  # test MSE beside the mean predictor: baseline.md
