@@ -1,6 +1,6 @@
 """repeats=8 trained as one batched model against the 8 seeds one after another.
 
-Both run the same job (dlrun.sweeps.jobs.run_seeds, same config, repeats_batched=true or false)
+Both run the same job (dlrun.job.run_seeds, same config, repeats_batched=true or false)
 in this process, into a temporary directory, after one warm-up job of each, and write the same
 run records. Printed: the job's wall time, its training time (sequential: the seeds' train_time_s
 summed; batched: the one shared train_time_s) and its CPU time, and the speed-ups. Figures are
@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from dlrun.config import register_schemas
+from dlrun.config.compose import compose_config
 from dlrun.console import RunConsole
-from dlrun.sweeps.compose import compose_config
-from dlrun.sweeps.jobs import Job, run_seeds
+from dlrun.job import Job, run_seeds
 
 CASES = {
     "mlp on digits, 20 epochs (dlrun's default)": [],

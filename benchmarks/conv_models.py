@@ -16,7 +16,7 @@ from loop_overhead import compare, print_rates
 from torch import nn
 
 from dlrun.build import build
-from dlrun.sweeps.compose import compose_config
+from dlrun.config.compose import compose_config
 
 TRAINER = [
     "optimizer=sgd",

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from dlrun.config.compose import compose_config
 from dlrun.console import RunConsole
 from dlrun.logger import TensorBoardLogger
 from dlrun.run import run
-from dlrun.sweeps.compose import compose_config
 
 RUN = ["model=mlp", "dataset=digits", "trainer.max_epochs=20", "threads=1"]
 STEPS = 20_000

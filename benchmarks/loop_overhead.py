@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlrun.build import build
+from dlrun.config.compose import compose_config
 from dlrun.console import RunConsole
 from dlrun.loop import fit
-from dlrun.record import RunRecord
-from dlrun.sweeps.compose import compose_config
+from dlrun.record.files import RunRecord
 
 
 def mlp() -> nn.Module:

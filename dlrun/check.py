@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.table import Table
 
 from dlrun.build import build
+from dlrun.config.compose import compose_config, options
 from dlrun.config.options import datasets_of_kind
 from dlrun.config.validate import GROUPS as CONFIG_GROUPS
 from dlrun.config.validate import check_config
 from dlrun.errors import InputError
-from dlrun.sweeps.compose import compose_config, options
 
 GROUPS = (*CONFIG_GROUPS, "experiment")
 USER_FILES = ("csv", "npz")  # need a path from the user: composed and typed, not loaded

@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 from dlrun.config import register_schemas
 from dlrun.errors import InputError
 from dlrun.paths import config_dir
-from dlrun.print_only import is_print_only, one_config_repository, quiet_broken_pipe
+from dlrun.print_only import is_print_only, quiet_broken_pipe
 
 register_schemas()
 # hydra/sweeper=optuna imports alembic (through optuna's storages), which logs a line per plugin
@@ -18,29 +18,37 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def hydra_main(cfg: DictConfig) -> dict | float | None:
-    """Run the composed config: each seed into its directory (dlrun.sweeps.jobs, dlrun.run).
+    """Run the composed config: each seed into its directory (dlrun.job, dlrun.run).
 
-    Bad input, and a run record that cannot be written (a full disk), end a run with one line
-    and exit code 2; in a sweep a failing job is a result of the sweep, not its end. An
-    optimising sweeper (hydra/sweeper=optuna) gets the objective metric as a float.
+    Bad input, a record that cannot be trusted or written (dlrun.record.guard, a full disk) end
+    the command with one line and exit code 2; in a sweep a failing run is a result of the
+    sweep, not its end. An optimising sweeper (hydra/sweeper=optuna) gets the objective metric
+    as a float.
     """
     # imported here, not at the top: `--help`, `--cfg`, shell completion and composition errors
     # never reach this function, so they never pay for torch, pandas or scikit-learn
     from hydra.core.hydra_config import HydraConfig
 
     from dlrun.console import RunConsole
+    from dlrun.job import Job, run_job
     from dlrun.objective import job_return
-    from dlrun.sweeps.jobs import Job, run_job
+    from dlrun.record.guard import check_output, refusal
 
+    hydra_cfg = HydraConfig.get()
     job, console = Job.from_hydra(cfg), RunConsole()
     single = job.sweep_dir is None  # a sweep names its directory in its own lines
+    try:
+        check_output(cfg, hydra_cfg)
+    except Exception as error:  # a damaged record it reads: no run may start on it
+        print(f"dlrun: error: {refusal(error)}", file=sys.stderr)
+        sys.exit(2)
     try:
         if single:
             console.run_directory("run directory:", job.directory)
         summary = run_job(job, console)
-        returned = job_return(summary, cfg.objective, HydraConfig.get().sweeper)
+        returned = job_return(summary, cfg.objective, None if single else hydra_cfg.sweeper)
     except (InputError, OSError) as error:
-        print(f"dlrun: error: {' '.join(str(error).split())}", file=sys.stderr)
+        print(f"dlrun: error: {refusal(error)}", file=sys.stderr)
         sys.exit(2)
     if single:
         console.run_directory("results in", job.directory)
@@ -48,13 +56,12 @@ def hydra_main(cfg: DictConfig) -> dict | float | None:
 
 
 def main() -> None:
-    """The `dlrun` entry point. A command that only prints stops quietly when its reader does,
-    and lists the config groups without rebuilding Hydra's repository for each; a run's lines
-    cope with a closed pipe themselves."""
+    """The `dlrun` entry point. A command that only prints stops quietly when its reader does;
+    a run's lines cope with a closed pipe themselves."""
     if not is_print_only(sys.argv[1:]):
         hydra_main()
         return
-    with quiet_broken_pipe(), one_config_repository():
+    with quiet_broken_pipe():
         hydra_main()
 
 

@@ -20,11 +20,11 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from dlrun.build import build
+from dlrun.config.compose import compose_config
 from dlrun.console import print_table, result_table
 from dlrun.errors import InputError
 from dlrun.loop import evaluate
-from dlrun.record import CHECKPOINT_FILE, SUMMARY_FILE, RunRecord, flatten_metrics
-from dlrun.sweeps.compose import compose_config
+from dlrun.record.files import CHECKPOINT_FILE, SUMMARY_FILE, RunRecord, flatten_metrics
 
 EVAL_FILE = "eval.json"
 BEST_FILE = "best.pt"  # the best evaluation's weights, kept by early stopping

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from dlrun.errors import InputError
-from dlrun.sweeps.identity import flatten
+from dlrun.record.identity import flatten
 
 # steps.csv's columns that become per-step scalars, as step/<column>
 STEP_COLUMNS = ("loss", "grad_norm", "lr")

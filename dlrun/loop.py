@@ -13,7 +13,7 @@ from dlrun import tasks
 from dlrun.config.trainer import TrainerConfig
 from dlrun.data.splits import Data, Split
 from dlrun.models.head import DeepGLM
-from dlrun.record import resume_state
+from dlrun.record.files import resume_state
 from dlrun.selection import EarlyStopping
 from dlrun.steps import Batches, StepLog, TrainStep, global_norms, needs_closure, train_one_epoch
 
@@ -128,7 +128,7 @@ def fit(
     stopping = EarlyStopping(trainer.early_stopping, data.criterion, selection)
     watched = {name: split for name, split in data.splits.items() if name != "test"}
     epoch, steps, train_time, stopped = 0, 0, 0.0, None
-    if start is not None:  # dlrun.sweeps.resume.Start: continue after a checkpoint's epoch
+    if start is not None:  # dlrun.record.resume.Start: continue after a checkpoint's epoch
         epoch, steps, train_time = start.epoch, start.steps, start.train_time_s
         stopped = stopping.state.stopped or budget_spent(trainer, epoch, steps)
     log, tol, converged = StepLog(), tolerance(trainer, batches, optimizer), False

@@ -14,8 +14,12 @@ from omegaconf import DictConfig, ListConfig
 
 from dlrun.errors import InputError
 
-# Hydra's default sweeper (the `-m a=1,2` grid) ignores what a job returns
-BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+
+def optimising(sweeper: DictConfig | None) -> bool:
+    """Whether the sweeper optimises what a job returns: one with a `direction`
+    (hydra-optuna-sweeper). Hydra's grid sweeper (`-m a=1,2`) ignores it, and a single run
+    has no sweeper to return to."""
+    return sweeper is not None and "direction" in sweeper
 
 
 def direction_name(direction) -> str:
@@ -40,10 +44,10 @@ def objective_value(summary: dict | None, name: str, direction: str = "minimize"
     return value if math.isfinite(value) else worst_value(direction)
 
 
-def job_return(summary: dict | None, name: str, sweeper: DictConfig) -> dict | float | None:
-    """What a job returns to Hydra: the summary under the basic sweeper (which ignores it),
-    else the objective, the float every optimising sweeper expects."""
-    if sweeper.get("_target_") == BASIC_SWEEPER:
+def job_return(summary: dict | None, name: str, sweeper: DictConfig | None) -> dict | float | None:
+    """What a job returns to Hydra: the objective, the float an optimising sweeper expects
+    (`sweeper` is hydra.sweeper, None for a single run); else the summary."""
+    if not optimising(sweeper):
         return summary
     direction = sweeper.get("direction", "minimize")
     if isinstance(direction, ListConfig | list):

@@ -14,8 +14,8 @@ from dlrun.console import RunConsole, print_table, result_table
 from dlrun.errors import InputError
 from dlrun.loop import FitResult, fit
 from dlrun.models.glm import GLM, coefficients
-from dlrun.record import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
-from dlrun.sweeps.resume import Start, resume_training
+from dlrun.record.files import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
+from dlrun.record.resume import Start, resume_training
 from dlrun.verdict import Verdict, baseline_metrics, judge
 
 log = logging.getLogger("dlrun")
@@ -31,7 +31,7 @@ def run(
     failure_is_result: bool = False,
 ) -> dict:
     """Train one configuration into run_dir; returns its summary, also written to summary.json.
-    `resume` continues from run_dir's checkpoint (dlrun.sweeps.resume).
+    `resume` continues from run_dir's checkpoint (dlrun.record.resume).
 
     A failure is written here and nowhere else: summary.json with status failed and a one-line
     error. Then it is raised, or returned when `failure_is_result` (a sweep's job). Bad input

@@ -2,9 +2,8 @@
 
 One closure computes the loss and its gradients, so torch's optimizers, the line search, Newton
 and L-BFGS share one code path. Data stay on their device and are batched by tensor indexing.
-For a small model the plumbing is a measurable share of a step (benchmarks/loop_overhead.py),
-so what stays fixed across steps is looked up once and torch's per-call wrappers are skipped
-where the arithmetic stays the same (dlrun.shortcuts).
+torch is called through its public API only: `loss.backward()`, `optimizer.zero_grad()`,
+`optimizer.step()`, `clip_grad_norm_` (benchmarks/loop_overhead.py measures what that costs).
 """
 
 import math
@@ -14,7 +13,6 @@ from itertools import islice, repeat
 import torch
 from torch import Tensor
 
-from dlrun import shortcuts
 from dlrun.data.splits import Split
 from dlrun.models.head import DeepGLM
 from dlrun.optim import LineSearch, Newton
@@ -67,10 +65,7 @@ class TrainStep:
 
     Every optimizer steps with the same gradient computation (loss, backward, gradient norm).
     Optimizers that evaluate the loss once get it before `optimizer.step()` rather than
-    through a closure, and what stays fixed across steps is looked up once here. torch's
-    backward, zero_grad and step are called through dlrun.shortcuts, without their Python
-    wrappers: for a small model the plumbing is a measurable share of a step
-    (benchmarks/loop_overhead.py), and the arithmetic is the same.
+    through a closure.
     """
 
     def __init__(
@@ -79,10 +74,6 @@ class TrainStep:
         self.model, self.optimizer, self.clip_grad_norm = model, optimizer, clip_grad_norm
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.with_closure = needs_closure(optimizer)
-        self.clear_gradients = shortcuts.clear_gradients(optimizer)
-        self.step_optimizer = shortcuts.step_function(optimizer)
-        if clip_grad_norm is not None:
-            self.clip = shortcuts.clip_function(self.params, clip_grad_norm)
 
     def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | list[Tensor]]:
         """The loss before the step and the gradient's norm: the global norm when clipping,
@@ -90,7 +81,7 @@ class TrainStep:
         so the hot loop pays for a single op)."""
         if not self.with_closure:
             loss, norm = self.gradient(x, y)
-            self.step_optimizer()
+            self.optimizer.step()
             return loss.detach(), norm
         norms: list = []
 
@@ -101,15 +92,15 @@ class TrainStep:
             norms.append(norm)
             return loss
 
-        return self.step_optimizer(closure).detach(), norms[0]
+        return self.optimizer.step(closure).detach(), norms[0]
 
     def gradient(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | list[Tensor]]:
         """The loss on the batch, its gradients in `.grad` (clipped if asked) and their norm."""
-        self.clear_gradients()
+        self.optimizer.zero_grad(set_to_none=True)
         loss = self.model.loss(x, y)
-        shortcuts.backward(loss)
+        loss.backward()
         if self.clip_grad_norm is not None:
-            return loss, self.clip()
+            return loss, torch.nn.utils.clip_grad_norm_(self.params, self.clip_grad_norm)
         return loss, torch._foreach_norm([p.grad for p in self.params if p.grad is not None])
 
 

@@ -11,7 +11,7 @@ import torch
 from dlrun.config import register_schemas
 from dlrun.console import RunConsole
 from dlrun.run import run
-from dlrun.sweeps.compose import compose_config
+from dlrun.config.compose import compose_config
 
 register_schemas()
 torch.set_num_threads(1)
@@ -25,7 +25,7 @@ class KilledHard(BaseException):
 def killed_after_checkpoint(monkeypatch, epoch: int):
     """Whatever runs inside dies right after the checkpoint of `epoch` is written, as a run
     killed then would; the context checks that it did die."""
-    from dlrun.record import RunRecord
+    from dlrun.record.files import RunRecord
 
     save = RunRecord.save_checkpoint
 

@@ -13,7 +13,7 @@ from dlrun import analyses
 from dlrun.build import build
 from dlrun.config.settings import AnalyzeConfig
 from dlrun.console import RunConsole
-from dlrun.record import RunRecord
+from dlrun.record.files import RunRecord
 from dlrun.run import run
 from tests.conftest import compose_config, killed_after_checkpoint, run_config
 

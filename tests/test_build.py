@@ -14,7 +14,7 @@ from dlrun.data.base import KINDS
 from dlrun.errors import InputError
 from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
-from dlrun.sweeps.compose import compose_config
+from dlrun.config.compose import compose_config
 
 
 @pytest.mark.parametrize("name", SCHEMAS)

@@ -13,8 +13,8 @@ import pytest
 import torch
 from conftest import run_dirs
 
-from dlrun import record
-from dlrun.record import RunRecord
+from dlrun.record import files as record
+from dlrun.record.files import RunRecord
 
 QUICK = ("trainer.max_epochs=2",)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dlrun.build import build
-from dlrun.sweeps.compose import compose_config
+from dlrun.config.compose import compose_config
 
 sm = pytest.importorskip("statsmodels.api")
 

@@ -10,7 +10,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from dlrun.console import RunConsole
-from dlrun.record import RunRecord
+from dlrun.record.files import RunRecord
 from dlrun.run import run
 from tests.conftest import compose_config, run_config
 

@@ -12,9 +12,9 @@ from dlrun.console import RunConsole
 from dlrun.data.splits import Split
 from dlrun.loop import fit
 from dlrun.optim import LineSearch, Newton
-from dlrun.record import RunRecord
+from dlrun.record.files import RunRecord
 from dlrun.steps import Batches
-from dlrun.sweeps.compose import compose_config
+from dlrun.config.compose import compose_config
 
 
 def test_batches_visit_every_row_once_per_epoch():

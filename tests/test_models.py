@@ -6,7 +6,7 @@ import torch
 
 from dlrun.build import build
 from dlrun.check import TINY, data_for
-from dlrun.sweeps.compose import compose_config, options
+from dlrun.config.compose import compose_config, options
 
 MODELS = options("model")
 ON_CPU = ("device=cpu",)  # mlp_numpy computes in numpy: on a GPU machine auto would pick CUDA

@@ -9,7 +9,7 @@ from dlrun.build import build, from_schema
 from dlrun.config.optimizer import NewtonConfig
 from dlrun.errors import InputError
 from dlrun.steps import TrainStep
-from dlrun.sweeps.compose import compose_config
+from dlrun.config.compose import compose_config
 
 GLM_DATA = {
     "linear": "synthetic_regression",

@@ -9,7 +9,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from dlrun.errors import InputError
-from dlrun.objective import BASIC_SWEEPER, job_return, objective_value
+from dlrun.objective import job_return, objective_value
 
 COMPLETED = {"status": "completed", "metrics": {"val/loss": 0.25, "val/acc": 0.9}}
 OPTUNA = "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper"
@@ -47,15 +47,46 @@ def test_unknown_metric_is_refused_naming_the_metrics():
         objective_value(COMPLETED, "val/los")
 
 
-def test_basic_sweeper_gets_the_summary_and_optuna_a_float():
-    basic = OmegaConf.create({"_target_": BASIC_SWEEPER})
-    assert job_return(COMPLETED, "val/loss", basic) is COMPLETED
-    optuna = OmegaConf.create({"_target_": OPTUNA, "direction": "maximize"})
+def composed_sweeper(*overrides: str):
+    """hydra.sweeper as `dlrun -m <overrides>` composes it."""
+    from hydra import compose, initialize_config_dir
+
+    from dlrun.paths import config_dir
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        cfg = compose("config", overrides=list(overrides), return_hydra_config=True)
+    return cfg.hydra.sweeper
+
+
+def test_the_default_sweeper_gets_the_summary_and_optuna_a_float():
+    grid = composed_sweeper()
+    assert job_return(COMPLETED, "val/loss", grid) is COMPLETED
+    assert job_return(COMPLETED, "no/such/metric", grid) is COMPLETED
+    assert job_return(COMPLETED, "no/such/metric", None) is COMPLETED  # a single run
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    optuna = composed_sweeper("hydra/sweeper=optuna", "hydra.sweeper.direction=maximize")
     assert job_return(COMPLETED, "val/acc", optuna) == 0.9
     assert job_return(None, "val/acc", optuna) == -math.inf
-    several = OmegaConf.create({"_target_": OPTUNA, "direction": ["minimize", "maximize"]})
+    several = composed_sweeper("hydra/sweeper=optuna", "hydra.sweeper.direction=[minimize,maximize]")
     with pytest.raises(InputError, match="direction"):
         job_return(COMPLETED, "val/loss", several)
+
+
+def test_a_run_without_a_validation_split_completes(dlrun_main, tmp_path):
+    code, _, err = dlrun_main("dataset.val_fraction=0", "trainer.max_epochs=1")
+    assert code == 0, err
+    (summary,) = tmp_path.glob("outputs/runs/*/*/summary.json")
+    assert json.loads(summary.read_text())["status"] == "completed"
+
+
+def test_a_grid_sweep_ignores_the_objective_and_writes_its_table(dlrun_main, tmp_path):
+    code, _, err = dlrun_main(
+        "-m", "model=logistic", "dataset=breast_cancer", "seed=0,1", "objective=no/such",
+        "trainer.max_epochs=1", f"hydra.sweep.dir={tmp_path}/sweep",
+    )
+    assert code == 0, err
+    assert len(list((tmp_path / "sweep").glob("*/summary.json"))) == 2
+    assert (tmp_path / "sweep" / "comparison.csv").is_file()
 
 
 def trial_objectives(sweep_dir, name: str) -> list[float]:
@@ -127,7 +158,7 @@ def test_misspelt_objective_ends_the_sweep_with_one_line(dlrun_main, tmp_path):
 def test_objective_is_not_part_of_a_jobs_identity(compose_cfg):
     """resume=<sweep dir> matches jobs by config hash: the objective changes what a job
     returns, not what it trains."""
-    from dlrun.sweeps.identity import config_hash
+    from dlrun.record.identity import config_hash
 
     plain, _ = compose_cfg(*TINY)
     other, _ = compose_cfg(*TINY, "objective=val/acc")

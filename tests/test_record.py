@@ -11,7 +11,7 @@ import torch
 from matplotlib.figure import Figure
 
 from dlrun.errors import InputError
-from dlrun.record import (
+from dlrun.record.files import (
     CHECKPOINT_FILE,
     METRICS_FILE,
     STEPS_FILE,

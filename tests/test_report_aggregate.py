@@ -28,7 +28,7 @@ def test_an_unknown_metric_is_refused_naming_it_and_the_known_ones(runs):
 
 @pytest.mark.parametrize("option", ["rows", "cols"])
 def test_an_unknown_key_is_refused_naming_it_and_the_known_ones(runs, option):
-    # dlrun.sweeps.jobs' job.json: the group choices, Hydra's own among them, are keys too
+    # dlrun.job' job.json: the group choices, Hydra's own among them, are keys too
     choices = {"dataset": "digits", "hydra/launcher": "basic"}
     (runs / "0" / "job.json").write_text(json.dumps({"choices": choices}))
     with pytest.raises(InputError) as error:

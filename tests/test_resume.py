@@ -209,7 +209,7 @@ def test_resume_over_a_damaged_record_is_refused_in_one_line(
 def test_any_garbage_checkpoint_is_one_input_error(tmp_path):
     """Garbage fails anywhere in torch's unpickler (IndexError, EOFError, ...): always one line."""
     from dlrun.errors import InputError
-    from dlrun.sweeps.resume import load_checkpoint
+    from dlrun.record.resume import load_checkpoint
 
     rng = np.random.default_rng(0)
     path = tmp_path / "checkpoint.pt"

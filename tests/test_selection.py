@@ -10,7 +10,7 @@ from dlrun.build import build
 from dlrun.config.trainer import EarlyStoppingConfig, Mode
 from dlrun.console import RunConsole
 from dlrun.loop import evaluate
-from dlrun.record import RunRecord
+from dlrun.record.files import RunRecord
 from dlrun.run import run
 from dlrun.selection import EarlyStopping
 from tests.conftest import compose_config, killed_after_checkpoint, run_config

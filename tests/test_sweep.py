@@ -15,8 +15,8 @@ from dlrun.console import RunConsole
 from dlrun.paths import config_dir
 from dlrun.report import build_report
 from dlrun.sweeps.callback import count_jobs, status_line
-from dlrun.sweeps.identity import config_hash, differences
-from dlrun.sweeps.jobs import Job, run_job
+from dlrun.record.identity import config_hash, differences
+from dlrun.job import Job, run_job
 from tests.conftest import compose_config, run_config
 
 # 4 jobs: (0.01, 200) completes, (1e3, 200) diverges, both n_samples=2 jobs fail (InputError)
@@ -160,7 +160,7 @@ def test_config_hash_ignores_how_a_run_is_executed_but_not_what_it_trains():
 
 
 def test_the_identity_keys_import_without_torch():
-    code = "import sys, dlrun.sweeps.identity; sys.exit('torch' in sys.modules)"
+    code = "import sys, dlrun.record.identity; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 

@@ -27,7 +27,7 @@ from dlrun.analyses import (
 )
 from dlrun.build import Experiment
 from dlrun.errors import InputError
-from dlrun.record import RunRecord
+from dlrun.record.files import RunRecord
 
 INIT_FILE = "init_measurements.json"  # {analysis: what its before() measured}
 

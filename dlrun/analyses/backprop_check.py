@@ -17,7 +17,7 @@ from dlrun.data.synthetic import draw_glm
 from dlrun.models.base import DataInfo
 from dlrun.models.mlp import MLP
 from dlrun.models.mlp_numpy import NumpyMLP, targets
-from dlrun.record import RunRecord
+from dlrun.record.files import RunRecord
 from dlrun.report.render import frame_markdown
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import

@@ -24,7 +24,7 @@ from dlrun.data.splits import Data
 from dlrun.errors import InputError
 from dlrun.models.cnn import CNN, ToGrid
 from dlrun.models.mlp import MLP
-from dlrun.record import RunRecord
+from dlrun.record.files import RunRecord
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import
     from matplotlib.figure import Figure

@@ -21,7 +21,7 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from dlrun.build import Experiment
-from dlrun.record import RunRecord
+from dlrun.record.files import RunRecord
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it is slow to import
     from matplotlib.figure import Figure

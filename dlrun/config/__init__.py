@@ -23,7 +23,7 @@ SCHEMAS: dict[str, dict[str, type]] = {
 
 def register_schemas() -> None:
     """Put every schema into Hydra's ConfigStore as the config schema.<group>.<name>."""
-    from dlrun.sweeps.resolvers import register_resolvers
+    from dlrun.record.resolvers import register_resolvers
 
     register_resolvers()
     store = ConfigStore.instance()

@@ -83,10 +83,6 @@ class DlrunConfig:
     # train each configuration with seeds seed, seed+1, ..., seed+repeats-1 (aggregated in
     # tables)
     repeats: int = 1
-    # repeats > 1 as ONE batched model (dlrun.batched; same numbers as one seed after another,
-    # to float32 rounding): auto = when model and optimizer allow it | true = always, else
-    # refuse | false = one seed after another
-    repeats_batched: Any = "auto"
     # the metric an optimising sweeper (hydra/sweeper=optuna) minimises or maximises, by its
     # summary.json name; checked once a run has finished, as its metrics depend on the task
     objective: str = "val/loss"
@@ -100,12 +96,6 @@ class DlrunConfig:
             "seed",
             self.seed,
             f"an integer >= 0 and <= {MAX_SEED} (2^63 - 1) less repeats - 1",
-        )
-        require(
-            self.repeats_batched == "auto" or isinstance(self.repeats_batched, bool),
-            "repeats_batched",
-            self.repeats_batched,
-            "auto | true | false",
         )
         require(self.seq_len >= 1, "seq_len", self.seq_len, "an integer >= 1")
         require(self.on_error in ON_ERROR, "on_error", self.on_error, "continue | fail_fast")

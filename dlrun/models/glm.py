@@ -19,8 +19,6 @@ class GLM(DeepGLM):
     """linear (identity, squared loss), logistic (sigmoid, cross-entropy), poisson (exp,
     Poisson NLL) or softmax (multi-class cross-entropy), chosen by `family`."""
 
-    batchable = True
-
     def __init__(self, data: DataInfo, *, family: str) -> None:
         task = data.task
         if family != task:  # dlrun.data resolves the task from the family; a caller may not

@@ -41,7 +41,7 @@ class DeepGLM(nn.Module):
     Subclasses take `(data: DataInfo, **options)`, build `body` and pass its output width.
     The capabilities below are declared here once and overridden where a model differs; each is
     read in one place: dlrun.build (data kinds and targets, second derivatives), dlrun.loop.fit
-    (closed form, through series), dlrun.analyses (recurrent) and dlrun.batched (batchable).
+    (closed form, through series), dlrun.analyses (recurrent).
     """
 
     # the kinds of data (dlrun.data.base.KINDS) this model can take
@@ -56,10 +56,6 @@ class DeepGLM(nn.Module):
     # the forecasting sets) instead of restarting in every window: `fit_series`, then
     # `series_eta` for each split's rows (the ESN's ridge readout)
     through_series: bool = False
-    # whether repeats can train as one batched model (dlrun.batched): a loss that is
-    # head.loss(forward(x), y) of torch ops that vmap batches, without buffers (batch norm),
-    # randomness (dropout) or numpy
-    batchable: bool = False
     # whether it writes out its recursion, `hidden_states(x, probes)` (∂L/∂h⁽ᵗ⁾ diagnostics)
     recurrent: bool = False
 

@@ -37,8 +37,6 @@ def initialize(layer: nn.Module, init: str, activation: str) -> None:
 class MLP(DeepGLM):
     """An MLP body of widths `hidden` with one activation, ending in the deep-GLM head."""
 
-    batchable = True
-
     def __init__(self, data: DataInfo, *, hidden: list[int], activation: str, init: str) -> None:
         layers: list[nn.Module] = [] if len(data.input_shape) == 1 else [nn.Flatten()]
         width = prod(data.input_shape)

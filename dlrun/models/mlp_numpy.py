@@ -232,7 +232,6 @@ class MLPNumpy(MLP):
     in numpy with hand-written backpropagation. CPU only; first derivatives only."""
 
     second_derivatives = False  # the numpy backward has no double backward (no Hessian)
-    batchable = False  # numpy computes one seed's network at a time
 
     def __init__(self, data: DataInfo, *, hidden: list[int], activation: str, init: str) -> None:
         super().__init__(data, hidden=hidden, activation=activation, init=init)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from dlrun.errors import InputError
+from dlrun.record.identity import NOT_IDENTITY, REPLICATE_KEYS
 from dlrun.report.read import DIVERGED, FAILED, OK, SKIPPED, UNREADABLE, Run, load_runs
 from dlrun.report.render import format_cell
-from dlrun.sweeps.identity import NOT_IDENTITY, REPLICATE_KEYS
 
 # Keys that say how a run was started, not which configuration it trained: never pivoted on
 # (the replicates, seeds, are aggregated over instead).

@@ -47,7 +47,7 @@ class Run:
         return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     def job_file(self) -> dict:
-        """job.json of the run's job: dlrun.sweeps.jobs writes it into the job's directory, the
+        """job.json of the run's job: dlrun.job writes it into the job's directory, the
         parent of a repeat's."""
         for directory in (self.directory, self.directory.parent):
             if (directory / "job.json").is_file():

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from dlrun.atomic import write_atomically
+from dlrun.record.atomic import write_atomically
 from dlrun.report.aggregate import Report
 from dlrun.report.render import markdown_report
 

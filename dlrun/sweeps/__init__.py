@@ -3,5 +3,5 @@ job_configs, used by the plugins in hydra_plugins/dlrun_sweeps), the output-dire
 jobs (seeds, failures as results, resume) and the callback that checks a run before Hydra
 writes anything and tabulates a sweep at its end.
 
-Importing this package imports nothing heavy: `dlrun.sweeps.identity` needs no torch.
+Importing this package imports nothing heavy: `dlrun.record.identity` needs no torch.
 """

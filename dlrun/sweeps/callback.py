@@ -17,13 +17,12 @@ from hydra.core.override_parser.types import Glob
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from dlrun.config.compose import options
 from dlrun.errors import InputError
-from dlrun.record import check_writable_directory
+from dlrun.job import STOP_FILE
+from dlrun.record.guard import check_output, refusal
+from dlrun.record.resolvers import resume_requested
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
-from dlrun.sweeps.compose import options
-from dlrun.sweeps.jobs import STOP_FILE
-from dlrun.sweeps.resolvers import resume_requested
-from dlrun.sweeps.resume import check_resume
 
 log = logging.getLogger("dlrun")
 OPTIMIZATION_RESULTS = "optimization_results.yaml"  # written by hydra-optuna-sweeper
@@ -103,15 +102,15 @@ def status_line(counts: dict[str, int], total: int | None, elapsed_s: float) -> 
     return ", ".join(parts)
 
 
-def check_output(config: DictConfig, key: str) -> None:
-    """Refuse, with one line and exit code 2, a resume with nothing to continue or other
-    overrides than its run's, and an output directory (`key`) that cannot be written."""
+def refuse_unusable_output(config: DictConfig) -> None:
+    """Refuse, with one line and exit code 2, before Hydra creates or writes anything, what
+    dlrun.record.guard refuses; the job checks it again (Hydra would turn an exception raised
+    here into a warning, so this exits instead, and any error counts)."""
     try:
-        check_resume(config)  # first: resume=true without a directory must not claim one
-        check_writable_directory(Path(str(OmegaConf.select(config, key))), key)
-    except InputError as error:
-        print(f"dlrun: error: {error}", file=sys.stderr)
-        sys.exit(2)  # a SystemExit passes through Hydra's callback and error handling
+        check_output(config, config.hydra)
+    except Exception as error:
+        print(f"dlrun: error: {refusal(error)}", file=sys.stderr)
+        sys.exit(2)
 
 
 def best_result(sweep_dir: Path, objective: str) -> str | None:
@@ -136,10 +135,10 @@ class DlrunCallback(Callback):
         self.status: SweepStatus | None = None  # a sweep whose jobs run in this process
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        check_output(config, "hydra.run.dir")
+        refuse_unusable_output(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        check_output(config, "hydra.sweep.dir")
+        refuse_unusable_output(config)
         self.started = perf_counter()
         sweep_dir = Path(str(config.hydra.sweep.dir))
         self.total = count_jobs(config)

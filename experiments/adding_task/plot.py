@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from dlrun.build import build_data, select_device  # noqa: E402
-from dlrun.sweeps.compose import compose_config  # noqa: E402
+from dlrun.config.compose import compose_config  # noqa: E402
 from dlrun.verdict import baseline_metrics  # noqa: E402
 
 SEQ_LENS = (50, 100, 200, 400)

@@ -14,7 +14,7 @@ def resume_requested(resume) -> bool:
 
 def hydra_subdir(resume) -> str | None:
     """hydra.output_subdir: none when resuming, so Hydra never overwrites the .hydra/ of the run
-    being continued (dlrun.sweeps.jobs writes it for the jobs a resumed sweep starts anew)."""
+    being continued (dlrun.job writes it for the jobs a resumed sweep starts anew)."""
     return None if resume_requested(resume) else ".hydra"
 
 

@@ -1,13 +1,14 @@
-"""One Hydra job of dlrun: its repeats (seeds), failures recorded as results, and resumption.
+"""One Hydra job of dlrun, a single run or one job of a sweep: its repeats (seeds), failures
+recorded as results, and resumption.
 
 In a sweep a job writes job.json into its directory when it STARTS: the hash of its composed
-config (dlrun.sweeps.identity), its overrides, group choices and seeds, and `complete: false`;
+config (dlrun.record.identity), its overrides, group choices and seeds, and `complete: false`;
 when it ends, `complete: true`. `resume=<sweep dir>` skips a configuration that completed,
 continues one that was cut short in the directory holding its own job.json (so from its own
 checkpoints), and runs any other in a directory no other configuration has written to.
 A single run writes job.json when it ends, so bad input leaves nothing but Hydra's .hydra/.
-With repeats=K each seed trains into <job dir>/seed-<s>/ (all K as one batched model when
-repeats_batched allows it: dlrun.batched); with K=1 into the job dir itself.
+With repeats=K each seed trains into <job dir>/seed-<s>/, one after another; with K=1 into the
+job dir itself.
 """
 
 import logging
@@ -20,18 +21,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from dlrun.batched.fit import refusal
-from dlrun.batched.run import run_batched
 from dlrun.build import check_config
 from dlrun.console import RunConsole
-from dlrun.errors import InputError
-from dlrun.record import CHECKPOINT_FILE, SUMMARY_FILE, RunRecord, read_json
+from dlrun.record.files import CHECKPOINT_FILE, JOB_FILE, SUMMARY_FILE, RunRecord, read_json
+from dlrun.record.identity import config_hash
+from dlrun.record.resolvers import resume_requested
+from dlrun.record.resume import read_job_description
 from dlrun.run import run
-from dlrun.sweeps.identity import config_hash
-from dlrun.sweeps.resolvers import resume_requested
 
 log = logging.getLogger("dlrun")
-JOB_FILE = "job.json"
 STOP_FILE = ".dlrun_stop"  # in the sweep directory: on_error=fail_fast saw a failure
 # what a run writes into its directory besides Hydra's .hydra/ and log (see dlrun.record)
 RECORD_FILES = (JOB_FILE, SUMMARY_FILE, CHECKPOINT_FILE, "metrics.csv", "steps.csv")
@@ -106,7 +104,7 @@ class Job:
 
 def job_complete(job_dir: Path) -> bool:
     """The job in job_dir ran to its end and every seed has a completed run record."""
-    described = read_json(job_dir / JOB_FILE)
+    described = read_job_description(job_dir / JOB_FILE)
     # job.json of dlrun before 0.1.1 was written only at the end of a job: no `complete` key
     if described is None or not described.get("complete", True):
         return False
@@ -130,7 +128,7 @@ def resumed_directory(job: Job, digest: str) -> Path | None:
     own = [
         path.parent
         for path in sorted(job.sweep_dir.glob(f"*/{JOB_FILE}"))
-        if (read_json(path) or {}).get("config_hash") == digest
+        if read_job_description(path)["config_hash"] == digest
     ]
     if any(job_complete(directory) for directory in own):
         return None
@@ -177,24 +175,6 @@ def mean_summary(summaries: list[dict]) -> dict:
     return {"status": status, "seeds": [s.get("seed") for s in summaries], "metrics": metrics}
 
 
-def batching(job: Job) -> bool:
-    """Whether the job's seeds train as one batched model (repeats_batched, dlrun.batched);
-    repeats_batched=true refuses in one line when they cannot. A resumed job continues seed by
-    seed, each from its own checkpoint (a batched job writes them as a sequential one does)."""
-    mode = job.cfg.get("repeats_batched", "auto")
-    if len(job.seeds) == 1 or mode is False:
-        return False
-    if resume_requested(job.cfg.resume):
-        log.info("resume: the seeds continue one after another, each from its own checkpoint")
-        return False
-    reason = refusal(job.cfg, job.names)
-    if reason is not None and mode is True:
-        raise InputError(f"repeats_batched=true: {reason}")
-    if reason is not None:
-        log.info(f"repeats: one seed after another: {reason}")
-    return reason is None
-
-
 def report_failure(job: Job, seeds: str, summary: dict) -> bool:
     """Print a failed run's line; with on_error=fail_fast stop the sweep and return True."""
     print(f"dlrun: failed: {job.command} (seed {seeds}): {summary['error']}", file=sys.stderr)
@@ -206,13 +186,7 @@ def report_failure(job: Job, seeds: str, summary: dict) -> bool:
 
 
 def run_seeds(job: Job, console: RunConsole) -> list[dict]:
-    """Every seed of the job, as one batched model or in turn; in a sweep, report each failure
-    and honour on_error."""
-    if batching(job):
-        summaries = run_batched(job, console)
-        if summaries[0].get("status") == "failed":  # a batched failure fails every seed
-            report_failure(job, f"{job.seeds[0]}..{job.seeds[-1]}", summaries[0])
-        return summaries
+    """Every seed of the job in turn; in a sweep, report each failure and honour on_error."""
     summaries = []
     for seed in job.seeds:
         summary = run_seed(job, seed, console)

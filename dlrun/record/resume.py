@@ -4,9 +4,10 @@ resume that cannot be trusted before anything is written.
 The checkpoint holds the model, the optimizer, the batch-order generator's and torch's RNG
 states, the thread count, the epoch, the step and the training time so far, so a run killed
 after epoch e and resumed ends with the same metrics as one never interrupted (same device and
-seed). It continues only with the configuration it was started with (dlrun.sweeps.identity).
+seed). It continues only with the configuration it was started with (dlrun.record.identity).
 """
 
+import json
 import logging
 import pickle
 import re
@@ -19,9 +20,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from dlrun.errors import InputError
-from dlrun.record import CHECKPOINT_FILE, METRICS_FILE, STEPS_FILE, RunRecord
-from dlrun.sweeps.identity import describe_differences, differences, identity
-from dlrun.sweeps.resolvers import resume_requested
+from dlrun.record.files import CHECKPOINT_FILE, JOB_FILE, METRICS_FILE, STEPS_FILE, RunRecord
+from dlrun.record.identity import describe_differences, differences, identity
+from dlrun.record.resolvers import resume_requested
 
 log = logging.getLogger("dlrun")
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"  # Hydra's copy of the run's composed config
@@ -38,28 +39,52 @@ class Start:
     selection: dict | None = None
 
 
-def check_resume(config: DictConfig) -> None:
-    """Refuse a resume with nothing to continue, or (a single run) with other overrides than
-    the run had; `config` is the whole composed config, hydra included (a Hydra callback)."""
-    resume = config.get("resume")
+def check_resume(cfg: DictConfig, hydra_cfg: DictConfig) -> None:
+    """Refuse a resume with nothing to continue, a single run resumed with other overrides than
+    it had, and a sweep whose job.json files are damaged (a resumed sweep matches its jobs by
+    them). `hydra_cfg` is Hydra's own config (the `hydra` node)."""
+    resume = cfg.get("resume")
     if not resume_requested(resume):
         return
     shown = str(resume).lower() if isinstance(resume, bool) else resume
-    key = "hydra.sweep.dir" if config.hydra.mode == RunMode.MULTIRUN else "hydra.run.dir"
-    given = any(str(o).lstrip("+~").startswith(f"{key}=") for o in config.hydra.overrides.hydra)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    name = key.removeprefix("hydra.")
+    given = any(str(o).lstrip("+~").startswith(f"{key}=") for o in hydra_cfg.overrides.hydra)
     if resume is True and not given:
         raise InputError(
             f"resume=true continues the run in {key}, and none was given, so there is nothing "
             f"to resume; allowed: resume=true {key}=<its dir>, or resume=<its dir>"
         )
-    directory = Path(str(OmegaConf.select(config, key)))
+    directory = Path(str(OmegaConf.select(hydra_cfg, name)))
     if not directory.is_dir():
         raise InputError(
             f"resume={shown}: {directory} does not exist, so there is nothing to resume; "
             "allowed: the directory of an earlier run or sweep"
         )
-    if config.hydra.mode != RunMode.MULTIRUN:  # a sweep's jobs are matched by config hash
-        check_same_run(config, directory, shown)
+    if multirun:  # a sweep's jobs are matched by the config hash in their job.json
+        for path in sorted(directory.glob(f"*/{JOB_FILE}")):
+            read_job_description(path)
+    else:
+        check_same_run(cfg, directory, shown)
+
+
+def read_job_description(path: Path) -> dict | None:
+    """job.json as dlrun.job wrote it (None: there is none); a damaged one is refused in one
+    line, since a resumed sweep decides by it which jobs ran."""
+    if not path.is_file():
+        return None
+    try:
+        content = json.loads(path.read_text())
+        valid = isinstance(content, dict) and isinstance(content.get("config_hash"), str)
+    except (OSError, ValueError) as error:
+        valid, content = False, error
+    if not valid:
+        raise InputError(
+            f"resume: {path} is damaged (not a job description dlrun wrote); allowed: the file "
+            "as dlrun wrote it, or delete that job's directory to run it again"
+        )
+    return content
 
 
 def check_same_run(config: DictConfig, run_dir: Path, resume) -> None:
@@ -70,7 +95,16 @@ def check_same_run(config: DictConfig, run_dir: Path, resume) -> None:
             f"resume={resume}: {run_dir} holds no dlrun run (no {HYDRA_CONFIG}), so there is "
             "nothing to resume; allowed: the directory of an earlier run"
         )
-    before = OmegaConf.load(saved)
+    try:
+        before = OmegaConf.load(saved)
+        if not isinstance(before, DictConfig):
+            raise ValueError("not a mapping")
+    except Exception as error:  # yaml's ParserError, a list, unreadable bytes
+        reason = " ".join(str(error).split()[:12]) or type(error).__name__
+        raise InputError(
+            f"resume={resume}: {saved} is damaged ({reason}), so this resume cannot be checked "
+            "against the run's configuration; allowed: the file as Hydra wrote it"
+        ) from None
     found = differences(identity(before), identity(config))
     if found:
         raise InputError(

@@ -16,11 +16,12 @@ import pandas as pd
 import torch
 
 import dlrun
-from dlrun.atomic import write_atomically
 from dlrun.errors import InputError
 from dlrun.logger import CsvLogger
+from dlrun.record.atomic import write_atomically
 
 METRICS_FILE, STEPS_FILE, SUMMARY_FILE = "metrics.csv", "steps.csv", "summary.json"
+JOB_FILE = "job.json"  # what a job is (its config hash) and whether it ran to its end
 CHECKPOINT_FILE, COEFFICIENTS_FILE = "checkpoint.pt", "coefficients.csv"
 # the selected weights (trainer.early_stopping): checkpoint.pt's format, without resume state
 BEST_FILE = "best.pt"
@@ -206,7 +207,7 @@ class RunRecord:
     def save_checkpoint(self, model, optimizer, epoch: int, step: int, **resume_state) -> None:
         """Model and optimizer state, loadable with torch.load(..., weights_only=True);
         `resume_state` (RNG states, threads, training time, early-stopping state) lets a
-        resumed run continue exactly (dlrun.sweeps.resume)."""
+        resumed run continue exactly (dlrun.record.resume)."""
         self._save_state(CHECKPOINT_FILE, model, optimizer, epoch, step, **resume_state)
 
     def save_best(self, model, optimizer, epoch: int, step: int) -> None:

@@ -22,7 +22,6 @@ NOT_IDENTITY = (
     "threads",
     "device",
     "objective",
-    "repeats_batched",  # the same numbers as one seed after another, to float32 rounding
 )
 # keys that make replicates of one configuration: part of a run's identity, but aggregated
 # (mean ± std) by the comparison tables rather than pivoted on

@@ -1,0 +1,6 @@
+"""The run directory and what guards it: its files written whole (files, atomic), what makes two
+runs the same run (identity), continuing a run from its checkpoint (resume) and the resolvers
+that name a run's directory (resolvers).
+
+Importing this package imports nothing heavy: `dlrun` registers the resolvers at every start.
+"""

@@ -1,0 +1,30 @@
+"""The checks that guard a run record before anything is written to it: a resume that can be
+trusted (dlrun.record.resume) and an output directory that can be written.
+
+`dlrun` makes them twice with the same function: in its Hydra callback, before Hydra creates
+the directory, and again inside the job, where a failure ends the command whatever Hydra does
+with exceptions raised in callbacks (it turns them into warnings).
+"""
+
+from pathlib import Path
+
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from dlrun.errors import InputError
+from dlrun.record.files import check_writable_directory
+from dlrun.record.resume import check_resume
+
+
+def check_output(cfg: DictConfig, hydra_cfg: DictConfig) -> None:
+    """Raise InputError for a resume with nothing to continue or with another configuration, a
+    damaged record it would read, and an output directory that cannot be written."""
+    check_resume(cfg, hydra_cfg)  # first: resume=true without a directory must not claim one
+    key = "sweep.dir" if hydra_cfg.mode == RunMode.MULTIRUN else "run.dir"
+    check_writable_directory(Path(str(OmegaConf.select(hydra_cfg, key))), f"hydra.{key}")
+
+
+def refusal(error: Exception) -> str:
+    """The one line that refuses: an InputError's own words, else the error named."""
+    text = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
+    return " ".join(text.split())
