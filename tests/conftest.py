@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from dlrun.config import register_schemas
+from dlrun.config.compose import compose_config
 from dlrun.console import RunConsole
 from dlrun.run import run
-from dlrun.config.compose import compose_config
 
 register_schemas()
 torch.set_num_threads(1)

@@ -9,12 +9,12 @@ import torch
 from hydra.utils import get_class
 
 from dlrun.build import build, check_config, check_second_derivatives, data_info, from_schema
+from dlrun.config.compose import compose_config
 from dlrun.config.model import SCHEMAS, CNNConfig, ESNConfig, MLPConfig, MLPNumpyConfig
 from dlrun.data.base import KINDS
 from dlrun.errors import InputError
 from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
-from dlrun.config.compose import compose_config
 
 
 @pytest.mark.parametrize("name", SCHEMAS)

@@ -8,13 +8,13 @@ from sklearn.metrics import mean_squared_error, r2_score
 
 from dlrun import tasks
 from dlrun.build import build
+from dlrun.config.compose import compose_config
 from dlrun.console import RunConsole
 from dlrun.data.splits import Split
 from dlrun.loop import fit
 from dlrun.optim import LineSearch, Newton
 from dlrun.record.files import RunRecord
 from dlrun.steps import Batches
-from dlrun.config.compose import compose_config
 
 
 def test_batches_visit_every_row_once_per_epoch():

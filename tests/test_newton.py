@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from dlrun.build import build, from_schema
+from dlrun.config.compose import compose_config
 from dlrun.config.optimizer import NewtonConfig
 from dlrun.errors import InputError
 from dlrun.steps import TrainStep
-from dlrun.config.compose import compose_config
 
 GLM_DATA = {
     "linear": "synthetic_regression",

@@ -12,7 +12,6 @@ from dlrun.errors import InputError
 from dlrun.objective import job_return, objective_value
 
 COMPLETED = {"status": "completed", "metrics": {"val/loss": 0.25, "val/acc": 0.9}}
-OPTUNA = "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper"
 TINY = (
     "model=softmax",
     "dataset=synthetic_multiclass",
@@ -67,7 +66,9 @@ def test_the_default_sweeper_gets_the_summary_and_optuna_a_float():
     optuna = composed_sweeper("hydra/sweeper=optuna", "hydra.sweeper.direction=maximize")
     assert job_return(COMPLETED, "val/acc", optuna) == 0.9
     assert job_return(None, "val/acc", optuna) == -math.inf
-    several = composed_sweeper("hydra/sweeper=optuna", "hydra.sweeper.direction=[minimize,maximize]")
+    several = composed_sweeper(
+        "hydra/sweeper=optuna", "hydra.sweeper.direction=[minimize,maximize]"
+    )
     with pytest.raises(InputError, match="direction"):
         job_return(COMPLETED, "val/loss", several)
 
@@ -81,8 +82,13 @@ def test_a_run_without_a_validation_split_completes(dlrun_main, tmp_path):
 
 def test_a_grid_sweep_ignores_the_objective_and_writes_its_table(dlrun_main, tmp_path):
     code, _, err = dlrun_main(
-        "-m", "model=logistic", "dataset=breast_cancer", "seed=0,1", "objective=no/such",
-        "trainer.max_epochs=1", f"hydra.sweep.dir={tmp_path}/sweep",
+        "-m",
+        "model=logistic",
+        "dataset=breast_cancer",
+        "seed=0,1",
+        "objective=no/such",
+        "trainer.max_epochs=1",
+        f"hydra.sweep.dir={tmp_path}/sweep",
     )
     assert code == 0, err
     assert len(list((tmp_path / "sweep").glob("*/summary.json"))) == 2

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from dlrun import build
+from dlrun.config.compose import compose_config
 from dlrun.console import RunConsole
 from dlrun.run import run
-from dlrun.config.compose import compose_config
 from tests.conftest import run_config
 
 

@@ -12,11 +12,11 @@ from omegaconf import OmegaConf
 import dlrun
 import dlrun.run
 from dlrun.console import RunConsole
+from dlrun.job import Job, run_job
 from dlrun.paths import config_dir
+from dlrun.record.identity import config_hash, differences
 from dlrun.report import build_report
 from dlrun.sweeps.callback import count_jobs, status_line
-from dlrun.record.identity import config_hash, differences
-from dlrun.job import Job, run_job
 from tests.conftest import compose_config, run_config
 
 # 4 jobs: (0.01, 200) completes, (1e3, 200) diverges, both n_samples=2 jobs fail (InputError)

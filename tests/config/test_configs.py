@@ -5,8 +5,8 @@ from omegaconf import OmegaConf
 
 from dlrun import check
 from dlrun.check import GROUPS, data_for
-from dlrun.config.validate import check_config
 from dlrun.config.compose import compose_config, options
+from dlrun.config.validate import check_config
 
 
 @pytest.mark.parametrize("group,option", [(g, o) for g in GROUPS for o in options(g)])
