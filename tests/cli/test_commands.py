@@ -31,23 +31,29 @@ metrics.csv; a sweep's comparison.csv must count every record (n + n_failed + n_
 metric), and the number of records must be the number of jobs times `repeats`.
 """
 
+import functools
 import itertools
 import json
+import math
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 
+from dlrun.config import register_schemas
 from dlrun.paths import config_dir
+
+register_schemas()  # the typed schemas the configs extend, as `dlrun` registers them
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = config_dir()
@@ -131,8 +137,13 @@ def override_key(word: str) -> str | None:
 
 def compose_hydra(overrides: list[str]):
     """The config Hydra composes for these overrides (no sweep lists), hydra node included."""
+    return composed(tuple(overrides)).copy()
+
+
+@functools.cache
+def composed(overrides: tuple[str, ...]):
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF), job_name="dlrun"):
-        return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
 
 
 def parse(words: list[str]) -> list:
@@ -151,65 +162,80 @@ def choices(override) -> list[str]:
     return [override.get_value_element_as_str()]
 
 
-def job_plan(argv: list[str]) -> tuple[list[list[str]], int | None]:
-    """The sweep's group choices per job (overrides to compose each job's config with) and the
-    number of run records it must write (jobs times repeats; None when the sweeper searches)."""
-    words = [w for w in argv if override_key(w) is not None]
-    base = [o.input_line for o in parse(words) if not o.is_sweep_override()]
-    cfg = compose_hydra([w for w in base if not w.startswith("hydra")])
-    params = [f"{k}={v}" for k, v in (cfg.hydra.sweeper.get("params") or {}).items()]
-    try:
-        final = {o.get_key_element(): o for o in parse(params + words)}  # the command line wins
-    except Exception:  # another sweeper's syntax: interval(...)
-        final = {o.get_key_element(): o for o in parse(words)}
-    searched = any(o.is_sweep_override() and not o.is_discrete_sweep() for o in final.values())
-    group_lists = [
-        [f"{key}={value}" for value in choices(o)]
-        for key, o in final.items()
-        if key in GROUPS and o.is_sweep_override()
-    ]
-    jobs = [
-        [w for w in base if not w.startswith("hydra") and override_key(w) not in GROUPS_OF(combo)]
-        + list(combo)
-        for combo in itertools.product(*group_lists)
-    ]
-    total = 1
-    repeats = [int(cfg.repeats)]
-    for key, o in final.items():
-        if o.is_sweep_override() and o.is_discrete_sweep():
-            if key == "repeats":
-                repeats = [int(value) for value in choices(o)]
-            else:
-                total *= len(choices(o))
-    return jobs, None if searched else total * sum(repeats)
+class Sweep:
+    """What Hydra's basic sweeper makes of a command: the overrides every job shares, the swept
+    keys with their values (the sweeper's params, the command line winning), and whether a
+    searching sweeper (Optuna's intervals) chooses the values instead."""
 
+    def __init__(self, argv: list[str]) -> None:
+        words = [w for w in argv if override_key(w) is not None]
+        self.base = [o.input_line for o in parse(words) if not o.is_sweep_override()]
+        self.cfg = compose_hydra(self.composable(self.base))
+        params = [f"{k}={v}" for k, v in (self.cfg.hydra.sweeper.get("params") or {}).items()]
+        try:
+            final = {o.get_key_element(): o for o in parse(params + words)}
+        except Exception:  # another sweeper's syntax: interval(...)
+            final = {o.get_key_element(): o for o in parse(words)}
+        self.searched = any(
+            o.is_sweep_override() and not o.is_discrete_sweep() for o in final.values()
+        )
+        self.swept = {key: choices(o) for key, o in final.items() if o.is_discrete_sweep()}
 
-def GROUPS_OF(combo: tuple[str, ...]) -> set[str]:  # noqa: N802
-    return {override_key(word) for word in combo}
+    @staticmethod
+    def composable(words: list[str]) -> list[str]:
+        """Overrides the compose API takes: not Hydra's own."""
+        return [w for w in words if not w.startswith("hydra")]
+
+    def job(self, values: dict[str, str]) -> list[str]:
+        """One job's overrides: the shared ones with these swept values."""
+        shared = [w for w in self.composable(self.base) if override_key(w) not in values]
+        return shared + [f"{key}={value}" for key, value in values.items()]
+
+    def group_jobs(self) -> list[list[str]]:
+        """A job for each combination of the swept config groups (the other keys at their first
+        value): enough to know which keys every job's config has."""
+        groups = {k: v for k, v in self.swept.items() if k in GROUPS}
+        firsts = {k: v[0] for k, v in self.swept.items() if k not in GROUPS}
+        return [
+            self.job({**firsts, **dict(zip(groups, combo))})
+            for combo in itertools.product(*groups.values())
+        ]
+
+    def records(self) -> int | None:
+        """The run records the sweep writes: jobs times repeats (None when searched)."""
+        if self.searched:
+            return None
+        repeats = [int(v) for v in self.swept.get("repeats", [self.cfg.repeats])]
+        jobs = [len(values) for key, values in self.swept.items() if key != "repeats"]
+        return math.prod(jobs) * sum(repeats)
 
 
 def has_key(cfg, key: str) -> bool:
     return OmegaConf.select(cfg, key, default=None) is not None
 
 
-def with_budget(argv: list[str]) -> tuple[list[str], dict[str, str], int | None]:
-    """The command with the tiny budget appended, the appended values, and the number of run
-    records it must write."""
+class Budgeted(NamedTuple):
+    command: list[str]  # the command with the budget appended
+    appended: dict[str, str]  # key -> value, as appended
+    records: int | None  # the run records it must write (None: a searching sweeper decides)
+    jobs: list  # each swept group combination's composed job config, before n_samples
+
+
+def with_budget(argv: list[str]) -> Budgeted:
+    """The command with the tiny budget appended (each key only where the command does not set
+    it; dataset.n_samples only where every job's dataset and the sweep's own config have it)."""
     if any(word in PRINT_ONLY for word in argv):
-        return argv, {}, None
+        return Budgeted(argv, {}, None, [])
     set_keys = {override_key(word) for word in argv}
     appended = {key: value for key, value in BUDGET.items() if key not in set_keys}
-    jobs, expected = job_plan(argv + [f"{k}={v}" for k, v in appended.items()])
-    multirun = "-m" in argv or "--multirun" in argv
-    configs = [compose_hydra(job) for job in jobs]
-    if multirun:  # Hydra composes the sweep's own config without the sweep lists first
-        words = [w for w in argv if override_key(w) is not None]
-        base = [o.input_line for o in parse(words) if not o.is_sweep_override()]
-        configs.append(compose_hydra([w for w in base if not w.startswith("hydra")]))
+    sweep = Sweep(argv + [f"{k}={v}" for k, v in appended.items()])
+    # Hydra composes a sweep's own config without its sweep lists, then each job's
+    jobs = [compose_hydra(job) for job in sweep.group_jobs()]
     key, value = N_SAMPLES
-    if key not in set_keys and all(has_key(cfg, key) for cfg in configs):
+    if key not in set_keys and all(has_key(cfg, key) for cfg in [sweep.cfg, *jobs]):
         appended[key] = value
-    return argv + [f"{k}={v}" for k, v in appended.items()], appended, expected
+    command = argv + [f"{k}={v}" for k, v in appended.items()]
+    return Budgeted(command, appended, sweep.records(), jobs)
 
 
 def run_records(root: Path) -> list[Path]:
@@ -246,7 +272,7 @@ def check_records(
 def run_dlrun(dlrun_main, argv: list[str]) -> tuple[dict[str, str], int | None, str]:
     """Run one dlrun command with the budget; it must exit 0. Returns what was appended, the
     records it must write and its output."""
-    command, appended, expected = with_budget(argv)
+    command, appended, expected, _ = with_budget(argv)
     code, out, err = dlrun_main(*command[1:])
     assert code == 0, f"{shlex.join(command)} exited {code}:\n{err[-3000:]}\n{out[-2000:]}"
     return appended, expected, out
@@ -267,20 +293,41 @@ def command_id(words: tuple[str, ...]) -> str:
 
 
 DLRUN_COMMANDS = all_dlrun_commands()
-# the whole grid of a long sweep, each job of it still tiny (about 1 s a record here)
-LONG = {
-    ("dlrun", "--multirun", "experiment=esn_mackey_glass"),
-    ("dlrun", "--multirun", "experiment=resnet_depth"),
-    ("dlrun", "--multirun", "experiment=rnn_gradients"),
+# Whole grids or big models even at the tiny budget: seconds measured here (2 shared cores,
+# load 4-5). They run with -m slow; test_long_commands_compose checks every job of them composes.
+SLOW = {
+    "dlrun --multirun model=rnn,lstm seq_len=10,50,100 repeats=3 "
+    "report.metrics=[val/r2,val/loss]": 23,  # 18 recurrent records
+    "dlrun -m hydra/sweeper=optuna hydra.sweeper.n_trials=20 hydra.sweeper.sampler.seed=0 "
+    "optimizer.lr=tag(log, interval(1e-3, 1))": 10,
+    "dlrun --multirun experiment=esn_mackey_glass": 63,  # 72 records
+    "dlrun --multirun experiment=resnet_depth": 40,  # 48 records
+    "dlrun --multirun experiment=rnn_gradients": 10,
+    "dlrun --multirun experiment=adding_task": 7,
+    "dlrun --multirun experiment=conv_equivariance": 6,
+    "dlrun -m experiment=smoke": 16,  # every model
+    "dlrun model=resnet model.residual=false model.norm=batch": 16,  # 64 conv blocks on digits
 }
+# experiments/*/run.sh replayed: seconds measured as above
+SLOW_SCRIPTS = {
+    "adding_task": 7,
+    "conv_equivariance": 5,
+    "convexity": 13,
+    "esn_mackey_glass": 68,
+    "glm_optimizers": 18,
+    "model_comparison": 18,
+    "resnet_depth": 99,
+    "rnn_gradients": 10,
+}
+
+
+def slow_if(slow: bool) -> list:
+    return [pytest.mark.slow] if slow else []
 
 
 @pytest.mark.parametrize(
     "words",
-    [
-        pytest.param(w, marks=[pytest.mark.slow] if w in LONG else [], id=command_id(w))
-        for w in DLRUN_COMMANDS
-    ],
+    [pytest.param(w, marks=slow_if(" ".join(w) in SLOW), id=command_id(w)) for w in DLRUN_COMMANDS],
 )
 def test_shown_dlrun_command_completes(dlrun_main, tmp_path, words):
     argv = list(words)
@@ -292,6 +339,36 @@ def test_shown_dlrun_command_completes(dlrun_main, tmp_path, words):
         assert out.strip() and not (tmp_path / "outputs").exists()
         return
     check_records(tmp_path / "outputs", appended, expected)
+
+
+def check_composes(argv: list[str]) -> int:
+    """Validate, as each job does before any work, the config of each swept group combination
+    of the command with its budget; returns how many were checked."""
+    from dlrun.config.validate import check_config
+
+    budgeted = with_budget(argv)
+    for cfg in budgeted.jobs:
+        with open_dict(cfg):
+            del cfg["hydra"]
+        check_config(cfg)
+        for key, value in budgeted.appended.items():
+            if key != N_SAMPLES[0]:  # the jobs were composed before it was chosen
+                assert str(OmegaConf.select(cfg, key)) == value, (argv, key)
+    return len(budgeted.jobs)
+
+
+def test_long_commands_compose(tmp_path):
+    """Each slow command, and each dlrun line of the slow scripts, composes and validates for
+    every value it sweeps, with the budget appended: a renamed key or option fails here fast."""
+    long = [list(words) for words in DLRUN_COMMANDS if " ".join(words) in SLOW]
+    for script in scripts():
+        if script.parent.name in SLOW_SCRIPTS:
+            root = tmp_path / script.parent.name
+            commands = script_commands(script, root)
+            long += [words for words in commands if words[0] == "dlrun"]
+    assert len(long) >= len(SLOW)
+    for words in long:
+        assert check_composes(words) >= 1, shlex.join(words)
 
 
 def test_readme_report_and_eval_commands_rebuild_from_produced_records(dlrun_main, tmp_path):
@@ -381,8 +458,7 @@ def test_sweep_subdir_interpolations_give_each_job_its_directory(
     records = check_records(tmp_path / "sweep", appended, count)
     budget = [f"{key}={value}" for key, value in appended.items()]
     expected = {
-        names(seed, job, [*argv[2:4], f"seed={seed}", *budget])
-        for job, seed in enumerate((1, 2))
+        names(seed, job, [*argv[2:4], f"seed={seed}", *budget]) for job, seed in enumerate((1, 2))
     }
     assert count == 2 and {record.name for record in records} == expected
 
@@ -411,17 +487,10 @@ def script_commands(script: Path, root: Path) -> list[list[str]]:
     return [entry.split("\x1f")[:-1] for entry in log.read_text().split("\x1e")[:-1]]
 
 
-LONG_SCRIPTS = {"esn_mackey_glass", "resnet_depth", "rnn_gradients"}
-
-
 @pytest.mark.parametrize(
     "script",
     [
-        pytest.param(
-            s,
-            marks=[pytest.mark.slow] if s.parent.name in LONG_SCRIPTS else [],
-            id=s.parent.name,
-        )
+        pytest.param(s, marks=slow_if(s.parent.name in SLOW_SCRIPTS), id=s.parent.name)
         for s in scripts()
     ],
 )
@@ -447,7 +516,7 @@ def budget_shim(bin_dir: Path) -> None:
         "import sys\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from test_commands import with_budget\n"
-        "sys.argv = with_budget(sys.argv)[0]\n"
+        "sys.argv = with_budget(sys.argv).command\n"
         "from dlrun.cli import main\n"
         "main()\n"
     )
