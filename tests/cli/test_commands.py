@@ -1,34 +1,42 @@
-"""Every command the project shows, run through the `dlrun` entry point with a tiny budget.
+"""Every command the project shows, run through its entry point with a tiny budget.
 
 The commands are read at test time, so a new example is tested without editing this module:
-- every `dlrun`, `dlrun-report` and `dlrun-eval` line of README.md's code blocks (fenced, not
-  YAML, and indented). Lines starting with `pip`, `eval` (shell completion), `python`
-  (benchmarks, pytest), `bash` (the experiments' scripts, run below) or `tensorboard` are
-  skipped, as are printed output and listings. Placeholders are filled from
-  records this test produced: `outputs/sweeps/...` with a sweep's directory, `outputs/runs/...`
-  with a run's, `DIR` with a new directory, `[more dirs...]` dropped;
-- the command comment lines right after `# @package _global_` in each conf/experiment/*.yaml;
-- each experiments/*/run.sh: bash runs the script (a copy, so that it writes nothing into the
-  repository) with `dlrun`, `dlrun-report`, `python` and `cp` as shell functions that only
-  record their arguments, so bash expands its variables, arrays and functions; the recorded
-  `dlrun` and `dlrun-report` commands are then replayed in order through the entry points. Its
-  plots and tables (`python ...`, `cp`) are not replayed; the slow test runs the whole script.
+- README.md's code blocks (fenced, except YAML, and indented): a line is a command when its first
+  word is `dlrun`, `dlrun-report` or `dlrun-eval`. Not run: `pip ... && dlrun`, `eval "$(dlrun
+  -sc install=bash)"`, `python benchmarks/...`, `python -m pytest`, `tensorboard`, printed output,
+  the layout listing, and `bash experiments/...` (run below). `dlrun-report` and `dlrun-eval` run
+  on records this module produced: `outputs/sweeps/...` becomes a sweep's directory,
+  `outputs/runs/...` a run's, `DIR` a new directory, `[more dirs...]` is dropped;
+- the command comment lines right after `# @package _global_` of each conf/experiment/*.yaml;
+- each experiments/*/run.sh: bash runs a copy of the script (so that nothing is written into
+  the repository) with `dlrun`, `dlrun-report`, `python` and `cp` as shell functions that record
+  their arguments, so bash expands the variables, arrays and functions; the recorded `dlrun` and
+  `dlrun-report` commands are then replayed in order through the entry points (plots and copies
+  are not). test_experiment_script_runs_whole (slow) runs each whole script, plots included, with
+  `dlrun` on PATH appending the budget;
+- single runs without a validation split, a test split or both, for each task (the GLM of the
+  task on its synthetic data), and sweeps whose hydra.sweep.subdir interpolates ${seed},
+  ${hydra.job.num} and ${hydra.job.override_dirname}.
 
-Single runs go through `dlrun.cli.main()` in-process (fixture `dlrun_main`: real Hydra
-composition, cwd tmp_path, so `outputs/` lands there) and `dlrun-report` / `dlrun-eval` through
-their `main(argv)`. Appended to every `dlrun` command, each only where the command does not set
-the key itself (BUDGET):
+`dlrun` runs in-process through `dlrun.cli.main()` (fixture `dlrun_main`: Hydra composes as for
+the installed command; cwd is tmp_path, so `outputs/` lands there); `dlrun-report` and
+`dlrun-eval` through their `main(argv)`. Appended to each `dlrun` command that runs (not to
+`--help`/`--cfg`, which only print), each only where the command does not set the key (BUDGET):
 - `trainer.max_epochs=1 trainer.max_steps=2`: two optimizer steps, then the final evaluation and
-  the whole record (the trainer group exists for every model);
+  the whole record (every model composes the trainer group);
 - `seq_len=16`: sequence data of 16 steps (the top-level key every sequence set reads; waveforms
-  needs >= its width 10). A sweep over seq_len loses that axis: the command line wins over the
-  sweeper's params, as in Hydra's basic sweeper;
-- `dataset.n_samples=200`: only where the dataset of every job, and of the sweep's own
-  composition, has that key (Hydra refuses unknown keys), checked by composing the config.
-Each run's `.hydra/config.yaml` is checked to hold the appended values. Each command must exit 0
-with, for every run record, summary.json with status completed (or diverged, a result), and
-metrics.csv; a sweep's comparison.csv must count every record (n + n_failed + n_diverged per
-metric), and the number of records must be the number of jobs times `repeats`.
+  needs at least its width, 10). It replaces a swept seq_len too, as the command line wins over
+  the sweeper's params in Hydra's basic sweeper: such a grid loses that axis;
+- `dataset.n_samples=200`: only where the sweep's own config and every job's (each combination
+  of the swept groups, composed here) have that key; Hydra refuses unknown keys.
+Each run's `.hydra/config.yaml` must hold the appended values. Each command must exit 0, and
+every run record it wrote must have summary.json with status completed (or diverged: a result)
+and metrics.csv. The number of records must equal jobs times `repeats` (the sweep lists counted
+here, with Hydra's parser), and a sweep's comparison.csv must count every record (n + n_failed +
+n_diverged of its most complete metric; a CNN-only metric counts the CNN's runs).
+
+Whole grids and large models are marked slow (SLOW, SLOW_SCRIPTS: seconds measured); in the
+default run, test_long_commands_compose composes and validates each of their jobs' configs.
 """
 
 import functools
@@ -373,7 +381,10 @@ def test_long_commands_compose(tmp_path):
 
 def test_readme_report_and_eval_commands_rebuild_from_produced_records(dlrun_main, tmp_path):
     """dlrun-report and dlrun-eval, as the README shows them, on records made here."""
-    appended, _, _ = run_dlrun(dlrun_main, ["dlrun", "-m", "model=rnn,lstm", "seq_len=12,16"])
+    appended, _, _ = run_dlrun(
+        dlrun_main,
+        ["dlrun", "-m", "model=rnn,lstm", "seq_len=12,16", "report.metrics=[val/r2,val/loss]"],
+    )
     (sweep,) = (tmp_path / "outputs" / "sweeps").glob("*/*")
     # a synthetic set, whose draw `dataset.data_seed=` changes (the second dlrun-eval line)
     appended, _, _ = run_dlrun(dlrun_main, ["dlrun", "dataset=synthetic_multiclass"])
