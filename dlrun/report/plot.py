@@ -142,7 +142,7 @@ def report_figure(report):
 
 def plot_report(report, path: Path) -> Path:
     """Write comparison.png: report_figure at DPI."""
-    from dlrun.report.write import write_atomically
+    from dlrun.record.atomic import write_atomically
 
     figure = report_figure(report)
     write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=DPI, format="png"))
