@@ -6,8 +6,10 @@ the directory, and again inside the job, where a failure ends the command whatev
 with exceptions raised in callbacks (it turns them into warnings).
 """
 
+import sys
 from pathlib import Path
 
+from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
@@ -28,3 +30,24 @@ def refusal(error: Exception) -> str:
     """The one line that refuses: an InputError's own words, else the error named."""
     text = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
     return " ".join(text.split())
+
+
+class RecordGuard(Callback):
+    """Refuses, with one line and exit code 2, what check_output refuses, before Hydra creates
+    or writes anything (conf/config.yaml: hydra.callbacks.record_guard). Hydra turns an
+    exception raised in a callback into a warning, so this exits instead, on any error; the job
+    checks again whatever happens here."""
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        refuse(config)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        refuse(config)
+
+
+def refuse(config: DictConfig) -> None:
+    try:
+        check_output(config, config.hydra)
+    except Exception as error:
+        print(f"dlrun: error: {refusal(error)}", file=sys.stderr)
+        sys.exit(2)

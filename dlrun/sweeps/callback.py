@@ -1,7 +1,6 @@
-"""dlrun's Hydra callback: before Hydra writes anything, it refuses an output directory that
-cannot be written and a resume that cannot be trusted (one line, exit code 2); during a sweep a
-status line; at its end the comparison table and plot from the run records on disk, and every
-failure.
+"""dlrun's Hydra callback for multiruns: during a sweep a status line; at its end the comparison
+table and plot from the run records on disk, and every failure. (The checks before Hydra writes
+anything are dlrun.record.guard's.)
 
 Everything is read from the sweep directory, so it works the same whether the jobs ran in this
 process (basic launcher) or in others (joblib, submitit, ray).
@@ -20,7 +19,6 @@ from omegaconf import DictConfig, OmegaConf
 from dlrun.config.compose import options
 from dlrun.errors import InputError
 from dlrun.job import STOP_FILE
-from dlrun.record.guard import check_output, refusal
 from dlrun.record.resolvers import resume_requested
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
 
@@ -102,17 +100,6 @@ def status_line(counts: dict[str, int], total: int | None, elapsed_s: float) -> 
     return ", ".join(parts)
 
 
-def refuse_unusable_output(config: DictConfig) -> None:
-    """Refuse, with one line and exit code 2, before Hydra creates or writes anything, what
-    dlrun.record.guard refuses; the job checks it again (Hydra would turn an exception raised
-    here into a warning, so this exits instead, and any error counts)."""
-    try:
-        check_output(config, config.hydra)
-    except Exception as error:
-        print(f"dlrun: error: {refusal(error)}", file=sys.stderr)
-        sys.exit(2)
-
-
 def best_result(sweep_dir: Path, objective: str) -> str | None:
     """The best trial an optimising sweeper (optuna) wrote to optimization_results.yaml."""
     path = sweep_dir / OPTIMIZATION_RESULTS
@@ -127,18 +114,14 @@ def best_result(sweep_dir: Path, objective: str) -> str | None:
 
 
 class DlrunCallback(Callback):
-    """Configured in conf/config.yaml under hydra.callbacks (single runs go through it too)."""
+    """Configured in conf/config.yaml under hydra.callbacks; only a multirun's hooks."""
 
     def __init__(self) -> None:
         self.started = perf_counter()
         self.total: int | None = None
         self.status: SweepStatus | None = None  # a sweep whose jobs run in this process
 
-    def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        refuse_unusable_output(config)
-
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        refuse_unusable_output(config)
         self.started = perf_counter()
         sweep_dir = Path(str(config.hydra.sweep.dir))
         self.total = count_jobs(config)
