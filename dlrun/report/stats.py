@@ -61,7 +61,9 @@ def paired(values: np.ndarray, reference: np.ndarray, test: str = "t") -> Differ
     if test == "wilcoxon":
         p = wilcoxon_p(differences)
         return Difference(mean, mean - half, mean + half, p, "Wilcoxon", n)
-    return Difference(mean, mean - half, mean + half, t_p(mean, std / math.sqrt(n), n - 1), "paired t", n)
+    return Difference(
+        mean, mean - half, mean + half, t_p(mean, std / math.sqrt(n), n - 1), "paired t", n
+    )
 
 
 def welch(values: np.ndarray, reference: np.ndarray) -> Difference:
@@ -93,9 +95,7 @@ def wilcoxon_p(differences: np.ndarray) -> float:
     return float(scipy_stats.wilcoxon(differences, zero_method="wilcox").pvalue)
 
 
-def compare(
-    values: dict[int, float], reference: dict[int, float], test: str = "t"
-) -> Difference:
+def compare(values: dict[int, float], reference: dict[int, float], test: str = "t") -> Difference:
     """A cell (values by seed) against the reference cell: paired by seed when both ran the
     same seeds, Welch's test otherwise."""
     if set(values) == set(reference):
@@ -204,7 +204,9 @@ def format_difference(metric: str, difference: Difference) -> str:
         return f"{difference.difference * scale:+.4g}{unit}"
     places = decimals((difference.high - difference.low) / 2, scale)
     low, high = difference.low * scale, difference.high * scale
-    return f"{difference.difference * scale:+.{places}f}{unit} [{low:.{places}f}, {high:.{places}f}]"
+    return (
+        f"{difference.difference * scale:+.{places}f}{unit} [{low:.{places}f}, {high:.{places}f}]"
+    )
 
 
 def format_p(p: float) -> str:

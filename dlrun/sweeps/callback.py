@@ -163,7 +163,14 @@ class DlrunCallback(Callback):
         # an optimising sweep's table shows what it optimised, unless report.metrics says
         metrics = spec.get("metrics") or ([objective] if best else None)
         try:
-            report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), metrics)
+            report = build_report(
+                [sweep_dir],
+                spec.get("rows"),
+                spec.get("cols"),
+                metrics,
+                reference=spec.get("reference"),
+                test=spec.get("test", "t"),
+            )
         except InputError as error:  # report.metrics or report.rows naming nothing recorded
             print(f"dlrun: error: {error}", file=sys.stderr)
             sys.exit(2)

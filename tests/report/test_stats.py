@@ -14,7 +14,9 @@ from dlrun.report import stats
 # five seeds of two cells; the second set has ties among the differences
 A = np.array([0.912, 0.905, 0.921, 0.899, 0.915])
 B = np.array([0.901, 0.903, 0.909, 0.897, 0.904])
-TIED = np.array([0.910, 0.906, 0.920, 0.900, 0.911])  # A - TIED: 0.002, -0.001, 0.001, -0.001, 0.004
+TIED = np.array(
+    [0.910, 0.906, 0.920, 0.900, 0.911]
+)  # A - TIED: 0.002, -0.001, 0.001, -0.001, 0.004
 
 
 @pytest.mark.parametrize("values,reference", [(A, B), (B, A), (A, TIED)])
@@ -59,7 +61,9 @@ def test_holm_equals_statsmodels_with_ties_and_nan():
     assert stats.holm(pvalues) == pytest.approx(list(expected), rel=1e-12)
     with_gap = stats.holm([0.01, math.nan, 0.04])
     assert math.isnan(with_gap[1])
-    assert [with_gap[0], with_gap[2]] == pytest.approx(list(multipletests([0.01, 0.04], method="holm")[1]))
+    assert [with_gap[0], with_gap[2]] == pytest.approx(
+        list(multipletests([0.01, 0.04], method="holm")[1])
+    )
 
 
 def test_one_seed_has_no_interval_and_says_so():
