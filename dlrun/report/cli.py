@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     print_report(report)
     for path in write_report(report, out):
         print(f"wrote {path}")
+    if args.html:
+        from dlrun.report.html import write_html
+
+        print(f"wrote {write_html(report, out)}")
     return 0
 
 

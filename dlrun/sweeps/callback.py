@@ -179,6 +179,10 @@ class DlrunCallback(Callback):
             return
         print_report(report)
         written = write_report(report, sweep_dir)
+        if spec.get("html", True):
+            from dlrun.report.html import write_html
+
+            written.append(write_html(report, sweep_dir))
         log.info(f"sweep: wrote {', '.join(path.name for path in written)} to {sweep_dir}")
         if best:
             print(best)
