@@ -198,6 +198,7 @@ def write_html(report: Report, out_dir: Path) -> Path:
     from dlrun.record.atomic import write_atomically
 
     text = report_html(report)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     path = Path(out_dir) / HTML_FILE
     write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
