@@ -59,3 +59,10 @@ def test_metrics_of_a_report_without_columns_are_one_table(many_metrics, capsys,
         text.count("\n## ") + text.startswith("## ") == 1
         and "| metric \\ model | cnn | mlp |" in text
     )
+
+
+def test_the_missing_mark_is_explained_only_when_a_cell_lacks_a_value(many_metrics):
+    many_metrics.metrics = METRICS[:1]  # the mlp records no invariance: one cell without value
+    assert "red ×" in report_figure(many_metrics).get_suptitle()
+    many_metrics.metrics = METRICS[-1:]  # test/acc: every cell has a value
+    assert "red ×" not in report_figure(many_metrics).get_suptitle()
