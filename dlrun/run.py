@@ -14,7 +14,14 @@ from dlrun.console import RunConsole, print_table, result_table
 from dlrun.errors import InputError
 from dlrun.loop import FitResult, fit
 from dlrun.models.glm import GLM, coefficients
-from dlrun.record.files import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
+from dlrun.record.files import (
+    COEFFICIENTS_FILE,
+    RunRecord,
+    flatten_metrics,
+    git_commit,
+    git_dirty,
+    versions,
+)
 from dlrun.record.resume import Start, resume_training
 from dlrun.verdict import Verdict, baseline_metrics, judge
 
@@ -82,6 +89,7 @@ def describe(cfg: DictConfig, names: dict[str, str], command: str) -> dict:
         "seed": cfg.seed,
         "versions": versions(),
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
         "host": platform.node(),
     }
 

@@ -106,6 +106,22 @@ def git_commit() -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
+def git_dirty() -> bool | None:
+    """Whether dlrun's checkout has uncommitted changes to tracked files (None: not a checkout);
+    the HTML report's provenance shows it beside the commit."""
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=Path(dlrun.__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(result.stdout.strip()) if result.returncode == 0 else None
+
+
 class GrowingCsv:
     """The text of a CSV file that only grows (metrics.csv, steps.csv): each write formats only
     the items (rows, or frames of rows) added since the last one, and the file is still replaced

@@ -10,7 +10,7 @@ from dlrun.report.render import print_report
 from dlrun.report.write import write_report
 
 # how this command spells report.rows, report.cols and report.metrics, for its error lines
-OPTIONS = {"rows": "--rows", "cols": "--cols", "metrics": "--metric"}
+OPTIONS = {"rows": "--rows", "cols": "--cols", "metrics": "--metric", "test": "--test"}
 
 
 def split_keys(text: str | None) -> list[str] | None:
@@ -29,6 +29,14 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cols", help="column key(s), comma-separated (default: last swept key)")
     parser.add_argument("--metric", help="metric name(s), comma-separated, e.g. val/acc,val/loss")
     parser.add_argument("--out", type=Path, help="output directory (default: the first PATH)")
+    parser.add_argument(
+        "--reference",
+        help="the configuration compared against, e.g. model=lstm (default: first row)",
+    )
+    parser.add_argument(
+        "--test", default="t", help="paired test when cells share seeds: t | wilcoxon (default t)"
+    )
+    parser.add_argument("--html", action="store_true", help="also write report.html (offline)")
     return parser.parse_args(argv)
 
 
@@ -46,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             split_keys(args.cols),
             split_keys(args.metric),
             options=OPTIONS,
+            reference=args.reference,
+            test=args.test,
         )
     except InputError as error:
         print(f"dlrun-report: error: {error}", file=sys.stderr)
@@ -61,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     print_report(report)
     for path in write_report(report, out):
         print(f"wrote {path}")
+    if args.html:
+        from dlrun.report.html import write_html
+
+        print(f"wrote {write_html(report, out)}")
     return 0
 
 

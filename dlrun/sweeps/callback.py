@@ -146,7 +146,14 @@ class DlrunCallback(Callback):
         # an optimising sweep's table shows what it optimised, unless report.metrics says
         metrics = spec.get("metrics") or ([objective] if best else None)
         try:
-            report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), metrics)
+            report = build_report(
+                [sweep_dir],
+                spec.get("rows"),
+                spec.get("cols"),
+                metrics,
+                reference=spec.get("reference"),
+                test=spec.get("test", "t"),
+            )
         except InputError as error:  # report.metrics or report.rows naming nothing recorded
             print(f"dlrun: error: {error}", file=sys.stderr)
             sys.exit(2)
@@ -155,6 +162,10 @@ class DlrunCallback(Callback):
             return
         print_report(report)
         written = write_report(report, sweep_dir)
+        if spec.get("html", True):
+            from dlrun.report.html import write_html
+
+            written.append(write_html(report, sweep_dir))
         log.info(f"sweep: wrote {', '.join(path.name for path in written)} to {sweep_dir}")
         if best:
             print(best)
