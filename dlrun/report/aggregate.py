@@ -13,8 +13,7 @@ from dlrun.errors import InputError
 from dlrun.record.identity import NOT_IDENTITY, REPLICATE_KEYS
 from dlrun.report.compare import add_comparisons, baseline_cells, seed_values
 from dlrun.report.read import DIVERGED, FAILED, OK, SKIPPED, UNREADABLE, Run, load_runs
-from dlrun.report.render import format_cell
-from dlrun.report.stats import TESTS, t_half_width
+from dlrun.report.stats import TESTS, format_estimate, t_half_width
 
 # Keys that say how a run was started, not which configuration it trained: never pivoted on
 # (the replicates, seeds, are aggregated over instead).
@@ -270,3 +269,16 @@ def build_report(
         cells = add_comparisons(cells, values, rows, cols, reference, test)
     baselines = baseline_cells(cells, values) if not cells.empty else pd.DataFrame()
     return Report(rows, cols, metrics, cells, runs, baselines, test)
+
+
+def format_cell(
+    metric: str, mean: float, half_width: float, n_ok: int, marks: dict[str, int]
+) -> str:
+    """'0.912 ± 0.004' (the 95% interval's half-width, at the precision it supports),
+    'failed', or '0.912 [1 diverged]'."""
+    if n_ok == 0:
+        return ", ".join(marks) if marks else "—"
+    text = format_estimate(metric, mean, half_width if n_ok > 1 else math.nan)
+    if marks:
+        text += " [" + ", ".join(f"{n} {status}" for status, n in marks.items()) + "]"
+    return text

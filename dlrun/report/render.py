@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -22,21 +21,6 @@ def format_percent(fraction: float) -> str:
 def format_metric(name: str, value: float) -> str:
     """A metric's value as shown everywhere: accuracies in percent, others to 4 digits."""
     return format_percent(value) if name.endswith("acc") else f"{value:.4g}"
-
-
-def format_cell(
-    metric: str, mean: float, half_width: float, n_ok: int, marks: dict[str, int]
-) -> str:
-    """'0.912 ± 0.004' (the 95% interval's half-width, at the precision it supports),
-    'failed', or '0.912 [1 diverged]'."""
-    from dlrun.report.stats import format_estimate
-
-    if n_ok == 0:
-        return ", ".join(marks) if marks else "—"
-    text = format_estimate(metric, mean, half_width if n_ok > 1 else math.nan)
-    if marks:
-        text += " [" + ", ".join(f"{n} {status}" for status, n in marks.items()) + "]"
-    return text
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence], align: str = "") -> str:
