@@ -6,10 +6,12 @@
 # waveforms as sequences (dataset.sequence=true); the other models see waveforms as (N, T) rows,
 # which the CNN and the conv ResNet convolve in 1-D.
 set -euo pipefail
+# DLRUN_OUTPUTS, DLRUN_RESULTS: where the runs and the result files go (experiments/rerun_all.py)
 cd "$(dirname "$0")/../.."
-out=outputs/model_comparison
-here=experiments/model_comparison
+out=${DLRUN_OUTPUTS:-outputs}/model_comparison
+here=${DLRUN_RESULTS:-experiments}/model_comparison
 rm -rf "$out"
+mkdir -p "$here"
 run() { dlrun --multirun experiment=model_comparison hydra.sweep.dir="$out/$1" "${@:2}"; }
 resnet=(model=resnet model.form=conv model.depth=4 model.width=16)
 
