@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces experiments/glm_optimizers/ (about 20 s on the shared 2-core machine): full-batch
+# Reproduces experiments/glm_optimizers/ (20 s on the shared 2-core machine): full-batch
 # SGD and Armijo line search at step sizes 0.1, 1, 10 and Newton (IRLS) on logistic and Poisson
 # regression (conf/experiment/glm_optimizers.yaml: float64, 500 iterations), then the iterations
 # each needs to reach loss − loss* < 1e-8, from every run's steps.csv.
