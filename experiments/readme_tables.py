@@ -236,7 +236,69 @@ def backprop_errors(folder: Path) -> str:
     return markdown([""] + list(BACKPROP_COLUMNS.values()), rows, align="---")
 
 
+# resnet_depth ----------------------------------------------------------------------------------
+
+RESNET_ROWS = {  # (residual, branch_scale, norm) -> the README's row label
+    (False, "zero", "none"): "plain, none",
+    (False, "zero", "batch"): "plain, batch",
+    (True, "none", "none"): "residual, unscaled, none",
+    (True, "none", "batch"): "residual, unscaled, batch",
+    (True, "sqrt_depth", "none"): "residual, 1/√depth, none",
+    (True, "sqrt_depth", "batch"): "residual, 1/√depth, batch",
+    (True, "zero", "none"): "residual, zero-init, none",
+    (True, "zero", "batch"): "residual, zero-init, batch",
+}
+RESNET_KEYS = ["model.residual", "model.branch_scale", "model.norm"]
+
+
+def resnet_grid(folder: Path, name: str) -> tuple[pd.DataFrame, list[int]]:
+    frame = pd.read_csv(folder / name).set_index(RESNET_KEYS + ["model.depth", "metric"])
+    depths = sorted(frame.index.get_level_values("model.depth").unique())
+    return frame.sort_index(), depths
+
+
+def resnet_init(folder: Path) -> str:
+    """‖∂L/∂W₁‖ at initialisation per variant and depth (one seed)."""
+    frame, depths = resnet_grid(folder, "init.csv")
+    rows = [
+        [label]
+        + [significant(frame.loc[(*key, d, "grad/first_layer_init"), "mean"]) for d in depths]
+        for key, label in RESNET_ROWS.items()
+    ]
+    return markdown(["residual, branch_scale, norm \\ depth"] + [str(d) for d in depths], rows)
+
+
+def accuracy(value: float) -> str:
+    """Train accuracy as the README writes it: 100% when every row is right, else 1 decimal."""
+    return "100%" if value == 1 else f"{100 * value:.1f}%"
+
+
+def resnet_training(folder: Path) -> str:
+    """Train accuracy (train loss) after 200 steps, mean over the seeds that did not diverge."""
+    frame, depths = resnet_grid(folder, "training.csv")
+    rows = []
+    for key, label in RESNET_ROWS.items():
+        if key == (True, "sqrt_depth", "none") or key == (True, "sqrt_depth", "batch"):
+            continue  # the training sweeps run zero-init and unscaled branches only
+        cells = []
+        for depth in depths:
+            acc = frame.loc[(*key, depth, "train/acc")]
+            loss = frame.loc[(*key, depth, "train/loss")]
+            if acc["n"] == 0:
+                cells.append("diverged")
+                continue
+            digits = 3 if loss["mean"] >= 1 else 2
+            text = f"{accuracy(acc['mean'])} ({significant(loss['mean'], digits)})"
+            if acc["n_diverged"]:
+                text += f" [{acc['n_diverged']} diverged]"
+            cells.append(text)
+        rows.append([label] + cells)
+    return markdown(["residual, branch_scale, norm \\ depth"] + [str(d) for d in depths], rows)
+
+
 TABLES: dict[tuple[str, str], Callable[[Path], str]] = {
+    ("resnet_depth", "init"): resnet_init,
+    ("resnet_depth", "training"): resnet_training,
     ("backprop_check", "errors"): backprop_errors,
     ("model_comparison", "digits"): model_comparison("digits"),
     ("model_comparison", "waveforms"): model_comparison("waveforms"),

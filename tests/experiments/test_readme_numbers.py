@@ -102,6 +102,36 @@ def logistic_eigs() -> tuple[float, float]:
     return row["fitted/min_eig"], row["fitted/max_eig"]
 
 
+PLAIN = (False, "zero", "none")
+PLAIN_BN = (False, "zero", "batch")
+UNSCALED = (True, "none", "none")
+ZERO_INIT = (True, "zero", "none")
+ZERO_INIT_BN = (True, "zero", "batch")
+SCALED = (ZERO_INIT, (True, "sqrt_depth", "none"))
+RESIDUAL_BN = ((True, "none", "batch"), (True, "sqrt_depth", "batch"), ZERO_INIT_BN)
+DEPTHS = (2, 4, 8, 16, 32, 64)
+RESNET_KEYS = ["model.residual", "model.branch_scale", "model.norm", "model.depth", "metric"]
+
+
+def resnet_row(name: str, key: tuple, depth: int, metric: str) -> pd.Series:
+    frame = read("resnet_depth", name).set_index(RESNET_KEYS).sort_index()
+    return frame.loc[(*key, depth, metric)]
+
+
+def init_grad(key: tuple, depth: int) -> float:
+    return float(resnet_row("init.csv", key, depth, "grad/first_layer_init")["mean"])
+
+
+def trained(key: tuple, depth: int, metric: str) -> pd.Series:
+    return resnet_row("training.csv", key, depth, metric)
+
+
+def sci(value: float) -> str:
+    """2 significant digits in the READMEs' short scientific form: 9.1e-4, 1.3e9."""
+    mantissa, power = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(power)}"
+
+
 def newton_gaps(model: str) -> list[float]:
     frame = read("glm_optimizers", "newton_gaps.csv")
     return frame[frame.model == model].sort_values("iteration").gap.tolist()
@@ -144,6 +174,7 @@ MC = "experiments/model_comparison/README.md"
 CV = "experiments/convexity/README.md"
 GO = "experiments/glm_optimizers/README.md"
 BP = "experiments/backprop_check/README.md"
+RD = "experiments/resnet_depth/README.md"
 MAIN = "README.md"
 
 
@@ -332,6 +363,73 @@ CLAIMS = [
             *min_max(glm_ms("newton"), 2),
             *min_max(glm_ms("sgd"), 2),
         ),
+    ),
+    # resnet_depth
+    Claim(
+        RD,
+        "vanishes with depth — {} at 2 blocks, {} at 32, {} at 64 ({}× smaller)",
+        lambda: (
+            significant(init_grad(PLAIN, 2), 2),
+            significant(init_grad(PLAIN, 32), 2),
+            sci(init_grad(PLAIN, 64)),
+            significant(init_grad(PLAIN, 2) / init_grad(PLAIN, 64), 2),
+        ),
+    ),
+    Claim(
+        RD,
+        "from 8 blocks on they do not train in the budget (≤ 35% train accuracy, or diverged)",
+        holds=lambda: all(
+            trained(PLAIN, d, "train/acc")["n"] == 0
+            or trained(PLAIN, d, "train/acc")["mean"] <= 0.35
+            for d in (8, 16, 32, 64)
+        ),
+    ),
+    Claim(
+        RD,
+        "the gradient explodes ({} at 8 blocks, {} at 64); from 16 blocks every run\ndiverges",
+        lambda: (significant(init_grad(UNSCALED, 8), 2), sci(init_grad(UNSCALED, 64))),
+        holds=lambda: all(trained(UNSCALED, d, "train/acc")["n"] == 0 for d in (16, 32, 64)),
+    ),
+    Claim(
+        RD,
+        "gradient stays at {}–{} at every depth",
+        lambda: min_max([init_grad(key, d) for key in SCALED for d in DEPTHS], 2),
+    ),
+    Claim(
+        RD,
+        "trains to {}\ntrain accuracy, while the plain one of the same size stays at {}",
+        lambda: (
+            pct(trained(ZERO_INIT, 64, "train/acc")["mean"]),
+            pct(trained(PLAIN, 64, "train/acc")["mean"], 0),
+        ),
+    ),
+    Claim(
+        RD,
+        "the gradient is moderate ({}–{})",
+        lambda: min_max([init_grad(PLAIN_BN, d) for d in (2, 4, 8)], 2),
+    ),
+    Claim(
+        RD,
+        "(train loss {} vs {} at 8\nblocks)",
+        lambda: (
+            significant(trained(PLAIN_BN, 8, "train/loss")["mean"], 2),
+            significant(trained(ZERO_INIT_BN, 8, "train/loss")["mean"], 2),
+        ),
+    ),
+    Claim(
+        RD,
+        "({} at 16 blocks,\n{} at 64;",
+        lambda: (f"{init_grad(PLAIN_BN, 16):.0f}", sci(init_grad(PLAIN_BN, 64))),
+    ),
+    Claim(
+        RD,
+        "({}, {}, {} at 16, 32, 64 blocks)",
+        lambda: tuple(pct(trained(PLAIN_BN, d, "train/acc")["mean"], 0) for d in (16, 32, 64)),
+    ),
+    Claim(
+        RD,
+        "with a flat gradient ({}–{}) even with unscaled branches",
+        lambda: min_max([init_grad(key, d) for key in RESIDUAL_BN for d in DEPTHS], 2),
     ),
     Claim(
         MAIN,
