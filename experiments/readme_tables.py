@@ -296,7 +296,29 @@ def resnet_training(folder: Path) -> str:
     return markdown(["residual, branch_scale, norm \\ depth"] + [str(d) for d in depths], rows)
 
 
+# esn_mackey_glass ------------------------------------------------------------------------------
+
+
+def esn_nrmse(folder: Path) -> str:
+    """Test NRMSE, mean ± std over the reservoirs, per size and ρ; bold: each size's best ρ."""
+    frame = metric(pd.read_csv(folder / "comparison.csv"), "test/nrmse")
+    means = frame.pivot(
+        index="model.reservoir_size", columns="model.spectral_radius", values="mean"
+    )
+    stds = frame.pivot(index="model.reservoir_size", columns="model.spectral_radius", values="std")
+    rows = []
+    for size, values in means.iterrows():
+        best = values.idxmin()
+        cells = []
+        for radius, value in values.items():
+            text = f"{significant(value, 2)} ± {significant(stds.loc[size, radius], 2)}"
+            cells.append(f"**{text}**" if radius == best else text)
+        rows.append([str(size)] + cells)
+    return markdown(["size \\ ρ"] + [f"{radius:g}" for radius in means.columns], rows)
+
+
 TABLES: dict[tuple[str, str], Callable[[Path], str]] = {
+    ("esn_mackey_glass", "nrmse"): esn_nrmse,
     ("resnet_depth", "init"): resnet_init,
     ("resnet_depth", "training"): resnet_training,
     ("backprop_check", "errors"): backprop_errors,

@@ -132,6 +132,13 @@ def sci(value: float) -> str:
     return f"{mantissa}e{int(power)}"
 
 
+def esn_grid(value: str = "mean") -> pd.DataFrame:
+    """Test NRMSE (mean or std over the reservoirs): rows reservoir size, columns ρ."""
+    frame = read("esn_mackey_glass", "comparison.csv")
+    frame = frame[frame.metric == "test/nrmse"]
+    return frame.pivot(index="model.reservoir_size", columns="model.spectral_radius", values=value)
+
+
 def newton_gaps(model: str) -> list[float]:
     frame = read("glm_optimizers", "newton_gaps.csv")
     return frame[frame.model == model].sort_values("iteration").gap.tolist()
@@ -175,6 +182,7 @@ CV = "experiments/convexity/README.md"
 GO = "experiments/glm_optimizers/README.md"
 BP = "experiments/backprop_check/README.md"
 RD = "experiments/resnet_depth/README.md"
+EM = "experiments/esn_mackey_glass/README.md"
 MAIN = "README.md"
 
 
@@ -430,6 +438,38 @@ CLAIMS = [
         RD,
         "with a flat gradient ({}–{}) even with unscaled branches",
         lambda: min_max([init_grad(key, d) for key in RESIDUAL_BN for d in DEPTHS], 2),
+    ),
+    # esn_mackey_glass
+    Claim(
+        EM,
+        "at the best ρ the NRMSE falls from {} (50\n  units) to {} (400 units), "
+        "roughly ×{} per doubling",
+        lambda: (
+            significant(esn_grid().loc[50].min(), 2),
+            significant(esn_grid().loc[400].min(), 2),
+            significant((esn_grid().loc[400].min() / esn_grid().loc[50].min()) ** (1 / 3), 2),
+        ),
+        holds=lambda: all(esn_grid()[r].is_monotonic_decreasing for r in esn_grid().columns),
+    ),
+    Claim(
+        EM,
+        "ρ ≈ 0.7 at 50 units,\n  0.9–1.1 at 100, 1.1 at 200 and 400",
+        holds=lambda: (
+            esn_grid().loc[50].idxmin() == 0.7
+            and esn_grid().loc[100].idxmin() in (0.9, 1.1)
+            and esn_grid().loc[200].idxmin() == esn_grid().loc[400].idxmin() == 1.1
+        ),
+    ),
+    Claim(
+        EM,
+        "(ρ = 0.5 is\n  {}× worse than the optimum at 400 units)",
+        lambda: (f"{esn_grid().loc[400, 0.5] / esn_grid().loc[400].min():.0f}",),
+    ),
+    Claim(
+        EM,
+        "(std {} at 50 units for\n  ρ = 1.5)",
+        lambda: (significant(esn_grid("std").loc[50, 1.5], 2),),
+        holds=lambda: esn_grid("std").loc[50, 1.5] == esn_grid("std").loc[50].max(),
     ),
     Claim(
         MAIN,
