@@ -317,7 +317,41 @@ def esn_nrmse(folder: Path) -> str:
     return markdown(["size \\ ρ"] + [f"{radius:g}" for radius in means.columns], rows)
 
 
+# conv_equivariance -----------------------------------------------------------------------------
+
+REPRESENTATIONS = {
+    "cnn: detector": "cnn: detector map",
+    "cnn: max_pool2": "cnn: max pool 2×2",
+    "cnn: avg_pool2": "cnn: avg pool 2×2",
+    "cnn: max_pool4": "cnn: max pool 4×4",
+    "cnn: avg_pool4": "cnn: avg pool 4×4",
+    "cnn: max_pool_global": "cnn: global max pool",
+    "cnn: avg_pool_global": "cnn: global avg pool",
+    "mlp: mlp_hidden": "mlp: hidden layer",
+}
+
+
+def changed(value: float) -> str:
+    """A fraction of changed values: 100% when all, else 1 decimal."""
+    return "100%" if value == 1 else f"{100 * value:.1f}%"
+
+
+def conv_invariance(folder: Path) -> str:
+    """Invariance error per representation and shift k = 1…4, and the values changed at k = 1."""
+    frame = pd.read_csv(folder / "shifts.csv").set_index(["representation", "shift"])
+    shifts = [k for k in sorted(frame.index.get_level_values("shift").unique()) if k > 0]
+    rows = [
+        [label]
+        + [significant(frame.loc[(name, k), "invariance"]) for k in shifts]
+        + [changed(frame.loc[(name, 1), "changed"])]
+        for name, label in REPRESENTATIONS.items()
+    ]
+    header = ["invariance error \\ shift"] + [f"k={k}" for k in shifts]
+    return markdown(header + ["values changed at k=1"], rows)
+
+
 TABLES: dict[tuple[str, str], Callable[[Path], str]] = {
+    ("conv_equivariance", "invariance"): conv_invariance,
     ("esn_mackey_glass", "nrmse"): esn_nrmse,
     ("resnet_depth", "init"): resnet_init,
     ("resnet_depth", "training"): resnet_training,
