@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Reproduces experiments/model_comparison/ (a few minutes on the shared 2-core machine):
-# conf/experiment/model_comparison.yaml (same optimizer, epochs, batch size and 3 seeds for all)
+# Reproduces experiments/model_comparison/ (49 s on the shared 2-core machine):
+# conf/experiment/model_comparison.yaml (same optimizer, trainer, epochs, batch size, 3 seeds for all)
 # for softmax GLM, MLP, CNN, ResNet and LSTM, on digits and on waveforms, one table per data set.
 # The LSTM reads digits row by row (seq_digits: the same images and rows of the same split) and
 # waveforms as sequences (dataset.sequence=true); the other models see waveforms as (N, T) rows,

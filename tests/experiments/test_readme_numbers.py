@@ -200,6 +200,10 @@ CE = "experiments/conv_equivariance/README.md"
 MAIN = "README.md"
 
 
+def digits_ratio(model: str, other: str, metric: str) -> float:
+    return comparison_value("digits", model, metric) / comparison_value("digits", other, metric)
+
+
 def digits_accs() -> list[float]:
     return [comparison_acc("digits", m) for m in ("softmax", "mlp", "cnn", "resnet", "lstm")]
 
@@ -258,6 +262,32 @@ CLAIMS = [
             == max(
                 comparison_std("waveforms", m) for m in ("softmax", "mlp", "cnn", "resnet", "lstm")
             )
+        ),
+    ),
+    Claim(
+        MC,
+        "at {}× the MLP's training time;\nthe ResNet ({}) and the LSTM ({}), "
+        "with {}–{}× more parameters",
+        lambda: (
+            f"{digits_ratio('cnn', 'mlp', 'train_time_s'):.0f}",
+            pct(comparison_acc("digits", "resnet")),
+            pct(comparison_acc("digits", "lstm")),
+            *(f"{digits_ratio(m, 'cnn', 'n_params'):.0f}" for m in ("lstm", "resnet")),
+        ),
+        holds=lambda: (
+            comparison_acc("digits", "resnet") < comparison_acc("digits", "cnn")
+            and comparison_acc("digits", "lstm") < comparison_acc("digits", "cnn")
+        ),
+    ),
+    Claim(
+        MC,
+        "ResNet ({} s vs {} s)",
+        lambda: tuple(
+            f"{comparison_value('waveforms', m, 'train_time_s'):.2f}" for m in ("lstm", "resnet")
+        ),
+        holds=lambda: (
+            comparison_value("waveforms", "lstm", "train_time_s")
+            >= comparison_value("waveforms", "resnet", "train_time_s")
         ),
     ),
     # convexity
