@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces experiments/resnet_depth/ (about 4 minutes on the shared 2-core machine):
+# Reproduces experiments/resnet_depth/ (1 min 45 s on the shared 2-core machine, up to 4 when busy):
 # 1. init: ‖∂L/∂W₁‖ at initialisation for plain nets and residual nets with every branch
 #    scaling. The gradient at init does not depend on training, but a run that diverges is
 #    left out of a table's numbers, so these runs take one step of size 1e-9 and complete;
