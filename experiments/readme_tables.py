@@ -171,6 +171,35 @@ def adding_mse(folder: Path) -> str:
     return markdown(["model \\ T"] + [str(t) for t in mse.columns], rows)
 
 
+def adding_rates(folder: Path) -> str:
+    """The fitted factor per step back in time of ‖∂L/∂h_t‖, at init and after training."""
+    frame = pd.read_csv(folder / "gradients" / "comparison.csv")
+    rows = []
+    for phase in ("init", "end"):
+        rates = metric(frame, f"{phase}/grad_rate").pivot(
+            index="model", columns="seq_len", values="mean"
+        )
+        rows += [
+            [f"{model}, {phase}"] + [fixed3(v) for v in values]
+            for model, values in rates.iterrows()
+        ]
+        lengths = rates.columns
+    return markdown(["factor per step \\ T"] + [str(t) for t in lengths], rows)
+
+
+def adding_times(folder: Path) -> str:
+    """Seconds of training (the ESN: its ridge fit) per model and T, one thread."""
+    times = metric(pd.read_csv(folder / "comparison.csv"), "train_time_s")
+    times = times.pivot(index="model", columns="seq_len", values="mean")
+    rows = [[model] + [significant(v, 2) for v in values] for model, values in times.iterrows()]
+    return markdown(["training time (s) \\ T"] + [str(t) for t in times.columns], rows)
+
+
+def fixed3(value: float) -> str:
+    """A rate per step to 3 decimals (0.977, 0.044); — where the model has none."""
+    return "—" if math.isnan(value) else f"{value:.3f}"
+
+
 # rnn_gradients ---------------------------------------------------------------------------------
 
 RNN_MODELS = ("rnn", "leaky_rnn", "skip_rnn", "lstm", "gru", "esn")
@@ -350,7 +379,27 @@ def conv_invariance(folder: Path) -> str:
     return markdown(header + ["values changed at k=1"], rows)
 
 
+def rnn_rates(folder: Path) -> str:
+    """At the longest T: the factor per step of ‖∂L/∂h_t‖ and the spectral radius of W, at
+    initialisation and after training (mean over the seeds)."""
+    frame = pd.read_csv(folder / "rates" / "comparison.csv")
+    longest = frame.seq_len.max()
+    frame = frame[frame.seq_len == longest].set_index(["model", "metric"])
+    columns = {
+        "init/grad_rate": "factor per step, init",
+        "end/grad_rate": "factor per step, end",
+        "init/spectral_radius": "ρ(W), init",
+        "end/spectral_radius": "ρ(W), end",
+    }
+    rows = [
+        [model] + [fixed3(frame.loc[(model, name), "mean"]) for name in columns]
+        for model in RNN_MODELS
+    ]
+    return markdown([f"T = {longest}"] + list(columns.values()), rows)
+
+
 TABLES: dict[tuple[str, str], Callable[[Path], str]] = {
+    ("rnn_gradients", "rates"): rnn_rates,
     ("conv_equivariance", "invariance"): conv_invariance,
     ("esn_mackey_glass", "nrmse"): esn_nrmse,
     ("resnet_depth", "init"): resnet_init,
@@ -361,6 +410,8 @@ TABLES: dict[tuple[str, str], Callable[[Path], str]] = {
     ("convexity", "convexity"): convexity,
     ("glm_optimizers", "iterations"): glm_iterations,
     ("adding_task", "test_mse"): adding_mse,
+    ("adding_task", "grad_rates"): adding_rates,
+    ("adding_task", "train_time"): adding_times,
     ("rnn_gradients", "log10_grad_h1"): rnn_gradient_norms,
     ("rnn_gradients", "test_mse"): rnn_test_mse,
 }
