@@ -5,7 +5,8 @@
 Reads comparison.csv (the sweep's test/loss, mean over its seeds); the mean predictor is the
 training split's mean scored on the test split of the experiment's data at each T, for each
 seed the sweep ran (the seed draws the split), averaged as the table averages the runs
-(dlrun.verdict.baseline_metrics), so nothing is retrained. Writes baseline.md beside this file.
+(dlrun.verdict.baseline_metrics), so nothing is retrained. Writes baseline.md and baseline.csv
+(model, seq_len, test_mse, ratio) into RESULT_DIR.
 """
 
 import sys
@@ -47,6 +48,12 @@ def main(here: Path = HERE) -> None:
         ratio.drop(index="mean predictor (baseline)").reset_index().rename(columns=str)
     )
     (here / "baseline.md").write_text(text)
+    # the same numbers for the README's check (tests/experiments/test_readme_numbers.py)
+    long = mse.rename_axis(index="model", columns="seq_len").stack().rename("test_mse")
+    long = long.to_frame().join(
+        ratio.rename_axis(index="model", columns="seq_len").stack().rename("ratio")
+    )
+    long.reset_index().to_csv(here / "baseline.csv", index=False)
     print(text)
 
 
