@@ -7,7 +7,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from dlrun.sweeps.compose import compose_config
+from dlrun.config.compose import compose_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
