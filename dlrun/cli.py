@@ -30,7 +30,8 @@ def hydra_main(cfg: DictConfig) -> dict | float | None:
     from hydra.core.hydra_config import HydraConfig
 
     from dlrun.console import RunConsole
-    from dlrun.job import Job, run_job
+    from dlrun.interrupt import pending
+    from dlrun.job import Job, resume_command, run_job
     from dlrun.objective import job_return
     from dlrun.record.guard import check_output, refusal
 
@@ -45,6 +46,7 @@ def hydra_main(cfg: DictConfig) -> dict | float | None:
     try:
         if single:
             console.run_directory("run directory:", job.directory)
+            pending.resume = resume_command(hydra_cfg, job.directory, multirun=False)
         summary = run_job(job, console)
         returned = job_return(summary, cfg.objective, None if single else hydra_cfg.sweeper)
     except (InputError, OSError) as error:
@@ -57,12 +59,19 @@ def hydra_main(cfg: DictConfig) -> dict | float | None:
 
 def main() -> None:
     """The `dlrun` entry point. A command that only prints stops quietly when its reader does;
-    a run's lines cope with a closed pipe themselves."""
-    if not is_print_only(sys.argv[1:]):
-        hydra_main()
+    a run's lines cope with a closed pipe themselves. Ctrl-C and SIGTERM end a run or sweep
+    with its record written and one line saying how to resume it (dlrun.interrupt)."""
+    from dlrun.interrupt import Interrupted, end_interrupted, signals_interrupt
+
+    if is_print_only(sys.argv[1:]):
+        with quiet_broken_pipe():
+            hydra_main()
         return
-    with quiet_broken_pipe():
-        hydra_main()
+    with signals_interrupt():
+        try:
+            hydra_main()
+        except Interrupted as stop:
+            end_interrupted(stop)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,17 @@ def command_line(overrides: list[str]) -> str:
     return " ".join(["dlrun", *(f"'{o}'" if " " in o or "[" in o else o for o in overrides)])
 
 
+def resume_command(hydra_cfg: DictConfig, directory: Path, multirun: bool) -> str:
+    """The command that continues this run or sweep in `directory`: the same overrides (Hydra's
+    too, but for the output directory, which resume=<dir> names) and resume=<dir>."""
+    # hydra.mode=... is Hydra's own record of -m, not something the user typed
+    skipped = ("hydra.mode=", "hydra.sweep.dir=" if multirun else "hydra.run.dir=")
+    task = [o for o in hydra_cfg.overrides.task if not o.startswith("resume=")]
+    own = [o for o in hydra_cfg.overrides.hydra if not o.lstrip("+~").startswith(skipped)]
+    command = command_line([*own, *task, f"resume={directory}"])
+    return command.replace("dlrun ", "dlrun -m ", 1) if multirun else command
+
+
 @dataclass
 class Job:
     cfg: DictConfig

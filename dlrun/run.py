@@ -12,6 +12,7 @@ from dlrun import analyses
 from dlrun.build import Experiment, build, build_logger
 from dlrun.console import RunConsole, print_table, result_table
 from dlrun.errors import InputError
+from dlrun.interrupt import Interrupted
 from dlrun.loop import FitResult, fit
 from dlrun.models.glm import GLM, coefficients
 from dlrun.record.files import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
@@ -36,6 +37,8 @@ def run(
     A failure is written here and nowhere else: summary.json with status failed and a one-line
     error. Then it is raised, or returned when `failure_is_result` (a sweep's job). Bad input
     found before training in a single run raises InputError and leaves run_dir as it was.
+    A signal (dlrun.interrupt) writes status interrupted, once training or a sweep's job began,
+    and is raised on: the checkpoint it leaves is where a resume continues.
     """
     started, training = perf_counter(), False
     summary = describe(cfg, names, command)
@@ -56,6 +59,11 @@ def run(
         summary["metrics"] |= results.pop("metrics")  # flat names, as tables read them
         summary |= results
         record.write_summary(summary)
+    except Interrupted as stop:
+        summary |= {"status": "interrupted", "error": str(stop), "traceback": None}
+        if training or failure_is_result:
+            write_failure(run_dir, summary)
+        raise
     except Exception as error:
         summary |= failure(error)
         if training or failure_is_result:
@@ -101,7 +109,8 @@ def describe_experiment(cfg: DictConfig, experiment: Experiment) -> dict:
 def train(
     experiment: Experiment, record: RunRecord, console: RunConsole, start: Start | None
 ) -> FitResult:
-    """Fit the model (from `start` when resuming); the logger is closed whatever happens."""
+    """Fit the model (from `start` when resuming); the progress bar and the logger are closed
+    whatever happens."""
     try:
         return fit(
             experiment.model,
@@ -114,6 +123,7 @@ def train(
             start=start,
         )
     finally:
+        console.stop()
         record.logger.close()
 
 
