@@ -4,10 +4,15 @@ Each must end in ONE line `dlrun: error: ...` naming what is wrong, exit code 2,
 and no run-record file (only Hydra's .hydra/). Files are made in tmp_path by `make_file`.
 """
 
+import json
 import os
+import shutil
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import run_dirs
@@ -250,3 +255,180 @@ def test_a_bad_file_is_refused_in_one_line(dlrun_main, tmp_path, kind, name, tar
         overrides.append(f"dataset.target={target}")
     code, out, err = dlrun_main(*overrides)
     assert_refused(tmp_path, code, out, err, phrase)
+
+
+# dlrun-eval and dlrun-report: damaged or unexpected files in a run or sweep directory, and
+# outputs that cannot be written. Each is one `<tool>: error:` line, exit code 2, and every
+# file in the directory left byte for byte as it was.
+TINY = ("model=logistic", "dataset=breast_cancer", "trainer.max_epochs=1")
+
+
+def run_tool(main, args: list[str], capsys) -> tuple[int, str, str]:
+    """An entry point in-process with these arguments: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    old_argv, sys.argv = sys.argv, ["prog", *args]
+    try:
+        returned = main()
+        code = returned if isinstance(returned, int) else 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        sys.argv = old_argv
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def snapshot(directory: Path) -> dict:
+    """Every file under directory with its bytes."""
+    return {
+        path.relative_to(directory): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def trained_sweep(tmp_path_factory):
+    """A two-job sweep through the `dlrun` command (so its jobs have .hydra/ and job.json)."""
+    from dlrun.cli import main
+
+    sweep_dir = tmp_path_factory.mktemp("tools") / "sweep"
+    old_argv, sys.argv = (
+        sys.argv,
+        ["dlrun", "-m", *TINY, "seed=0,1", f"hydra.sweep.dir={sweep_dir}"],
+    )
+    try:
+        main()
+    finally:
+        sys.argv = old_argv
+    return sweep_dir
+
+
+def write(relative: str, content: bytes):
+    def change(directory: Path) -> None:
+        (directory / relative).write_bytes(content)
+
+    return change
+
+
+def make_folder(relative: str):
+    return lambda directory: (directory / relative).mkdir()
+
+
+def pickled_checkpoint(directory: Path) -> None:
+    import argparse
+
+    import torch
+
+    torch.save({"model": argparse.Namespace(weights=1)}, directory / "0" / "checkpoint.pt")
+
+
+def raw_pickle(directory: Path) -> None:
+    import pickle
+
+    (directory / "0" / "checkpoint.pt").write_bytes(pickle.dumps({"model": object}, protocol=4))
+
+
+def halved(relative: str):
+    def change(directory: Path) -> None:
+        data = (directory / relative).read_bytes()
+        (directory / relative).write_bytes(data[: len(data) // 2])
+
+    return change
+
+
+GARBAGE = np.random.default_rng(3).bytes(300)
+# (what is wrong, change to the sweep, a phrase the one line must contain)
+EVAL_CASES = [
+    ("config.yaml garbage", write("0/.hydra/config.yaml", b"a: [b\n"), "config.yaml is damaged"),
+    ("config.yaml a list", write("0/.hydra/config.yaml", b"- 1\n"), "not a YAML mapping"),
+    ("config.yaml binary", write("0/.hydra/config.yaml", GARBAGE), "config.yaml is damaged"),
+    ("overrides.yaml garbage", write("0/.hydra/overrides.yaml", b"{a: ["), "overrides.yaml"),
+    ("overrides.yaml a mapping", write("0/.hydra/overrides.yaml", b"a: 1\n"), "not a YAML list"),
+    ("eval.json a folder", make_folder("0/eval.json"), "eval.json is a folder"),
+    ("checkpoint pickled object", pickled_checkpoint, "holds a pickled object (argparse"),
+    ("checkpoint raw pickle", raw_pickle, "holds a pickled object; refused"),
+    ("checkpoint garbage", write("0/checkpoint.pt", GARBAGE), "checkpoint.pt is damaged"),
+    ("checkpoint empty", write("0/checkpoint.pt", b""), "checkpoint.pt is damaged"),
+    ("checkpoint halved", halved("0/checkpoint.pt"), "checkpoint.pt is damaged"),
+]
+
+
+@pytest.mark.parametrize("case, change, phrase", EVAL_CASES, ids=[c[0] for c in EVAL_CASES])
+def test_dlrun_eval_refuses_a_damaged_run_in_one_line(
+    trained_sweep, tmp_path, capsys, case, change, phrase
+):
+    from dlrun.evaluate import main
+
+    sweep = shutil.copytree(trained_sweep, tmp_path / "sweep")
+    change(sweep)
+    before = snapshot(sweep)
+    code, out, err = run_tool(main, [str(sweep / "0")], capsys)
+    assert_tool_refused("dlrun-eval", code, out, err, phrase)
+    assert "weights_only=False" not in err and "Warning" not in err
+    assert snapshot(sweep) == before
+
+
+def remove(relative: str):
+    return lambda directory: (directory / relative).unlink()
+
+
+REPORT_CASES = [
+    ("job.json garbage", write("0/job.json", GARBAGE), "job.json is damaged (does not parse)"),
+    ("job.json a list", write("0/job.json", b"[1, 2]"), "job.json is damaged (not a mapping)"),
+    (
+        "overrides.yaml garbage",
+        lambda d: (remove("0/job.json")(d), write("0/.hydra/overrides.yaml", b"{a: [")(d)),
+        "overrides.yaml is damaged",
+    ),
+    ("--out a file", write("taken", b"x"), "--out="),
+    ("--out under /proc", lambda d: None, "--out=/proc"),
+]
+OUT = {"--out a file": "{sweep}/taken", "--out under /proc": "/proc/dlrun-test/out"}
+
+
+@pytest.mark.parametrize("case, change, phrase", REPORT_CASES, ids=[c[0] for c in REPORT_CASES])
+def test_dlrun_report_refuses_a_damaged_sweep_in_one_line(
+    trained_sweep, tmp_path, capsys, case, change, phrase
+):
+    from dlrun.report.cli import main
+
+    sweep = shutil.copytree(trained_sweep, tmp_path / "sweep")
+    change(sweep)
+    before = snapshot(sweep)
+    args = [str(sweep)] + (["--out", OUT[case].format(sweep=sweep)] if case in OUT else [])
+    code, out, err = run_tool(main, args, capsys)
+    assert_tool_refused("dlrun-report", code, out, err, phrase)
+    assert out == ""  # refused before the table is printed
+    assert snapshot(sweep) == before
+
+
+def test_dlrun_report_lists_a_summary_whose_metrics_are_not_an_object(
+    trained_sweep, tmp_path, capsys
+):
+    from dlrun.report.cli import main
+
+    sweep = shutil.copytree(trained_sweep, tmp_path / "sweep")
+    summary = json.loads((sweep / "0" / "summary.json").read_text())
+    (sweep / "0" / "summary.json").write_text(json.dumps(summary | {"metrics": [1, 2]}))
+    code, out, err = run_tool(main, [str(sweep)], capsys)
+    assert code == 0 and "Traceback" not in out + err
+    assert "metrics are not an object" in out
+
+
+def test_dlrun_report_adds_up_repeated_metric_flags(trained_sweep, tmp_path, capsys):
+    from dlrun.report.cli import main
+
+    args = [str(trained_sweep), "--metric", "test/acc", "--metric", "val/loss,test/loss"]
+    code, out, err = run_tool(main, [*args, "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert set(table["metric"]) == {"test/acc", "val/loss", "test/loss"}
+
+
+def assert_tool_refused(tool: str, code: int, out: str, err: str, phrase: str) -> None:
+    assert "Traceback" not in out + err, err
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"{tool}: error: "), err
+    assert phrase in lines[0], lines[0]
