@@ -20,13 +20,15 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def check_writable_directory(directory: Path, key: str) -> None:
-    """Create `directory` and write a probe file into it; raise InputError naming `key` when
+def check_writable_directory(directory: Path, key: str, value: str | None = None) -> None:
+    """Create `directory` and write a probe file into it; raise InputError naming `key` (and
+    `value`, the setting that chose the directory, when it is not the directory itself) when
     that is impossible (a file in the way, a read-only folder, /proc), before a run starts."""
     directory = Path(directory)
+    key = f"{key}={directory}" if value is None else f"{key}={value}: {directory}"
     allowed = "allowed: a directory dlrun can create and write"
     if directory.exists() and not directory.is_dir():
-        raise InputError(f"{key}={directory} is a file, not a directory; {allowed}")
+        raise InputError(f"{key} is a file, not a directory; {allowed}")
     probe = directory / ".dlrun_write_check"
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -34,4 +36,4 @@ def check_writable_directory(directory: Path, key: str) -> None:
         probe.unlink()
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise InputError(f"{key}={directory} cannot be written ({reason}); {allowed}") from None
+        raise InputError(f"{key} cannot be written ({reason}); {allowed}") from None

@@ -148,6 +148,11 @@ VALUES = [
     ("logger=tensorboard logger.subdir=../../..", "subdir"),
     ("logger=tensorboard logger.subdir=/tmp/elsewhere", "subdir"),
     ("logger=tensorboard logger.subdir=.", "subdir"),
+    ("logger=mlflow logger.tracking_uri=ftp://host/store", "logger.tracking_uri=ftp://host/store"),
+    ("logger=mlflow logger.tracking_uri=nonsense:store", "logger.tracking_uri=nonsense:store"),
+    ("logger=mlflow logger.tracking_uri=/dev/null", "logger.tracking_uri=/dev/null"),
+    ("logger=mlflow logger.tracking_uri=file:///dev/null/mlruns", "logger.tracking_uri=file:"),
+    ("logger=mlflow logger.tracking_uri=/proc/dlrun/mlruns", "logger.tracking_uri=/proc"),
     # objects other than the option's own class
     ("optimizer._target_=os.system", "optimizer._target_"),
     ("model._target_=builtins.eval", "model._target_"),
@@ -164,6 +169,23 @@ VALUES = [
     ("dataset=csv", "dataset.path"),
     ("dataset=csv dataset.path=/no/such/file.csv dataset.target=y", "/no/such/file.csv"),
 ]
+
+
+@pytest.mark.parametrize(
+    "overrides, taken",
+    [("logger=tensorboard", "tensorboard"), ("logger=mlflow", "mlruns")],
+    ids=["tensorboard", "mlflow"],
+)
+def test_a_logger_folder_that_cannot_be_written_is_refused_before_training(
+    dlrun_main, tmp_path, overrides, taken
+):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / taken).write_text("a file where the logger's folder goes")
+    code, out, err = dlrun_main("trainer.max_epochs=1", overrides, f"hydra.run.dir={run_dir}")
+    assert_refused(tmp_path, code, out, err, f"logger.subdir={taken}: {run_dir / taken}")
+    written = [name for name in RECORD_FILES if (run_dir / name).exists()]
+    assert written == [] and (run_dir / taken).read_text().startswith("a file")
 
 
 def make_files(root) -> dict[str, str]:
