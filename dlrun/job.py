@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from dlrun.build import check_config
 from dlrun.console import RunConsole
+from dlrun.objective import ObjectiveError, optimising
 from dlrun.record.files import CHECKPOINT_FILE, JOB_FILE, SUMMARY_FILE, RunRecord, read_json
 from dlrun.record.identity import config_hash
 from dlrun.record.resolvers import resume_requested
@@ -167,7 +168,9 @@ def run_seed(job: Job, seed: int, console: RunConsole) -> dict:
             return kept
     resume = resume and (run_dir / CHECKPOINT_FILE).is_file()
     in_sweep = job.sweep_dir is not None
-    return run(cfg, run_dir, job.names, job.command, console, resume, failure_is_result=in_sweep)
+    sweeper = None if job.hydra_cfg is None else job.hydra_cfg.sweeper
+    objective = str(job.cfg.objective) if in_sweep and optimising(sweeper) else None
+    return run(cfg, run_dir, job.names, job.command, console, resume, in_sweep, objective)
 
 
 def mean_summary(summaries: list[dict]) -> dict:
@@ -224,7 +227,13 @@ def run_job(job: Job, console: RunConsole) -> dict | None:
                 return None
             job.directory = directory
             job.write_hydra_files()
+        described = (job.directory / JOB_FILE).is_file()
         job.write_description(digest, complete=False)
-    summaries = run_seeds(job, console)
+    try:
+        summaries = run_seeds(job, console)
+    except ObjectiveError:  # refused before training: the sweep ends, and this job never ran
+        if job.sweep_dir is not None and not described:
+            (job.directory / JOB_FILE).unlink(missing_ok=True)
+        raise
     job.write_description(digest, complete=True)
     return mean_summary(summaries)

@@ -21,9 +21,11 @@ from dlrun.config.compose import options
 from dlrun.errors import InputError
 from dlrun.interrupt import pending
 from dlrun.job import STOP_FILE, resume_command
+from dlrun.objective import optimising
 from dlrun.record.guard import check_output, refusal
 from dlrun.record.resolvers import resume_requested
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
+from dlrun.sweeps.search import check_search, quiet_optuna
 
 log = logging.getLogger("dlrun")
 OPTIMIZATION_RESULTS = "optimization_results.yaml"  # written by hydra-optuna-sweeper
@@ -114,6 +116,16 @@ def refuse_unusable_output(config: DictConfig) -> None:
         sys.exit(2)
 
 
+def refuse_unusable_search(config: DictConfig) -> None:
+    """An optimising sweeper's search space, direction and n_trials, refused in one line
+    before trial 0 (exiting, as refuse_unusable_output does)."""
+    try:
+        check_search(config)
+    except InputError as error:
+        print(f"dlrun: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
 def best_result(sweep_dir: Path, objective: str) -> str | None:
     """The best trial an optimising sweeper (optuna) wrote to optimization_results.yaml."""
     path = sweep_dir / OPTIMIZATION_RESULTS
@@ -139,6 +151,9 @@ class DlrunCallback(Callback):
         refuse_unusable_output(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        if optimising(config.hydra.sweeper):  # before the sweep directory is made
+            refuse_unusable_search(config)
+            quiet_optuna(config)
         refuse_unusable_output(config)
         self.started = perf_counter()
         sweep_dir = Path(str(config.hydra.sweep.dir))

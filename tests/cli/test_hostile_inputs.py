@@ -188,6 +188,34 @@ def test_a_logger_folder_that_cannot_be_written_is_refused_before_training(
     assert written == [] and (run_dir / taken).read_text().startswith("a file")
 
 
+OPTUNA = "hydra/sweeper=optuna hydra.sweeper.n_trials=2"
+LR = "optimizer.lr=interval(0.01,1)"
+# an optimising sweep: refused before trial 0 trains (the search space before any job starts)
+SEARCHES = [
+    ("optimizer.lr=interval(1,0.001)", "optimizer.lr=interval(1.0, 0.001) is empty"),
+    ("optimizer.lr=interval(0.1,0.1)", "is empty"),
+    ("optimizer.lr=tag(log,interval(0,1))", "on a log scale"),
+    ("optimizer.lr=tag(log,interval(-1,1))", "a log interval needs 0 < low"),
+    ("trainer.max_epochs=range(5,1)", "trainer.max_epochs=range(5, 1, step=1) holds no value"),
+    (f"hydra.sweeper.direction=sideways {LR}", "hydra.sweeper.direction=sideways"),
+    (f"hydra.sweeper.direction=[minimize,maximize] {LR}", "objective is one metric"),
+    (f"hydra.sweeper.n_trials=0 {LR}", "hydra.sweeper.n_trials=0"),
+    (f"hydra.sweeper.n_trials=-3 {LR}", "hydra.sweeper.n_trials=-3"),
+    (f"objective=n_params {LR}", "objective=n_params is not a metric"),
+    (f"objective=val/mae {LR}", "objective=val/mae is not a metric of this run (binary task"),
+    (f"objective=val/acc dataset.val_fraction=0 {LR}", "objective=val/acc"),
+]
+
+
+@pytest.mark.parametrize("overrides, phrase", SEARCHES, ids=[s[0] for s in SEARCHES])
+def test_an_optimising_sweep_is_refused_before_trial_0(dlrun_main, tmp_path, overrides, phrase):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    quick = ("model=logistic", "dataset=breast_cancer", "trainer.max_epochs=1")
+    code, out, err = dlrun_main("-m", *quick, *OPTUNA.split(), *overrides.split())
+    assert_refused(tmp_path, code, out, err, phrase)  # Optuna's INFO lines are off stderr too
+    assert not list((tmp_path / "outputs").rglob("metrics.csv"))
+
+
 def make_files(root) -> dict[str, str]:
     """Broken input files, by name; returns name -> path."""
     files = {}
