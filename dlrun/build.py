@@ -113,6 +113,7 @@ def build_model(cfg: DictConfig, data: Data, device: torch.device, dtype: torch.
         model = make(data=data_info(data))
     except ValueError as error:  # what only the data tells: a kernel wider than the input
         raise InputError(str(error)) from None
+    model.check_data(data)  # what only the rows tell: the ESN's washout against the series
     return model.to(device=device, dtype=dtype)
 
 

@@ -1,6 +1,7 @@
 """The `dlrun` command: Hydra composes the config, then each seed of the job runs."""
 
 import logging
+import re
 import sys
 
 import hydra
@@ -57,12 +58,29 @@ def hydra_main(cfg: DictConfig) -> dict | float | None:
     return returned
 
 
+def refuse_huge_numbers(arguments: list[str]) -> None:
+    """An override holding a number of more digits than Python converts (4,300, a guard
+    against slow conversions) would end in a traceback inside Hydra's parser: one line here."""
+    limit = sys.get_int_max_str_digits()
+    for argument in arguments:
+        key, _, value = argument.partition("=")
+        digits = max(map(len, re.findall(r"\d+", value)), default=0)
+        if limit and digits > limit:
+            print(
+                f"dlrun: error: {key}={value[:24]}... ({digits} digits) is not allowed: "
+                "integers must lie within -2^63 .. 2^63 - 1 (19 digits)",
+                file=sys.stderr,
+            )
+            sys.exit(2)
+
+
 def main() -> None:
     """The `dlrun` entry point. A command that only prints stops quietly when its reader does;
     a run's lines cope with a closed pipe themselves. Ctrl-C and SIGTERM end a run or sweep
     with its record written and one line saying how to resume it (dlrun.interrupt)."""
     from dlrun.interrupt import Interrupted, end_interrupted, signals_interrupt
 
+    refuse_huge_numbers(sys.argv[1:])
     if is_print_only(sys.argv[1:]):
         with quiet_broken_pipe():
             hydra_main()

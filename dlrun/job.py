@@ -46,8 +46,9 @@ def resume_command(hydra_cfg: DictConfig, directory: Path, multirun: bool) -> st
     too, but for the output directory, which resume=<dir> names) and resume=<dir>."""
     # hydra.mode=... is Hydra's own record of -m, not something the user typed
     skipped = ("hydra.mode=", "hydra.sweep.dir=" if multirun else "hydra.run.dir=")
-    task = [o for o in hydra_cfg.overrides.task if not o.startswith("resume=")]
-    own = [o for o in hydra_cfg.overrides.hydra if not o.lstrip("+~").startswith(skipped)]
+    typed = OmegaConf.to_container(hydra_cfg.overrides, resolve=False)  # as typed: ${...} too
+    task = [o for o in typed["task"] if not o.startswith("resume=")]
+    own = [o for o in typed["hydra"] if not o.lstrip("+~").startswith(skipped)]
     command = command_line([*own, *task, f"resume={directory}"])
     return command.replace("dlrun ", "dlrun -m ", 1) if multirun else command
 

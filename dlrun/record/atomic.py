@@ -27,6 +27,7 @@ def check_writable_directory(directory: Path, key: str, value: str | None = None
     directory = Path(directory)
     key = f"{key}={directory}" if value is None else f"{key}={value}: {directory}"
     allowed = "allowed: a directory dlrun can create and write"
+    check_path_length(directory, key)
     if directory.exists() and not directory.is_dir():
         raise InputError(f"{key} is a file, not a directory; {allowed}")
     probe = directory / ".dlrun_write_check"
@@ -37,3 +38,28 @@ def check_writable_directory(directory: Path, key: str, value: str | None = None
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise InputError(f"{key} cannot be written ({reason}); {allowed}") from None
+
+
+def check_path_length(directory: Path, key: str) -> None:
+    """Each name in the path, and the path, within the file system's limits (255 and 4,096
+    bytes on Linux), leaving room for the longest file dlrun writes into it."""
+    existing = next((p for p in (directory, *directory.parents) if os.path.exists(p)), Path("/"))
+    try:
+        name_max = os.pathconf(existing, "PC_NAME_MAX")
+        path_max = os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError):  # a system without pathconf: the write probe tells
+        return
+    longest = max(directory.parts, key=lambda part: len(os.fsencode(part)))
+    if len(os.fsencode(longest)) > name_max:
+        raise InputError(
+            f"{key} has a name of {len(os.fsencode(longest))} bytes ({longest[:20]}...); "
+            f"allowed: names of at most {name_max} bytes, the file system's limit"
+        )
+    # room for a seed's folder and a file in it: seed-<19 digits>/.checkpoint.pt.tmp
+    room = 64
+    size = len(os.fsencode(str(directory.resolve())))
+    if size + room > path_max:
+        raise InputError(
+            f"{key} is a path of {size} bytes; allowed: at most {path_max - room} bytes, "
+            f"the file system's limit ({path_max}) less room for the files in it"
+        )

@@ -38,6 +38,13 @@ VALUES = [
     ("analyze.hessian_exact_max_params=-1", "analyze.hessian_exact_max_params=-1"),
     ("model=mlp_numpy analyze.hessian=true", "analyze.hessian"),
     ("device=cuda", "device=cuda"),
+    # integers beyond what the machine holds, paths beyond what the file system holds
+    ("seed=" + "9" * 5000, "(5000 digits)"),
+    ("model.hidden=[99999999999999999999]", "model.hidden=[99999999999999999999]"),
+    ("trainer.batch_size=-99999999999999999999", "trainer.batch_size=-99999999999999999999"),
+    ("model=esn model.washout=99999999999999999999", "model.washout=99999999999999999999"),
+    ("hydra.run.dir=" + "d" * 300, "has a name of 300 bytes"),
+    ("hydra.run.dir=/tmp/" + "/".join(["e" * 200] * 21), "allowed: at most"),
     # model: mlp, mlp_numpy
     ("model.hidden=[]", "model.hidden=[]"),
     ("model.hidden=[0]", "model.hidden=[0]"),
@@ -83,6 +90,7 @@ VALUES = [
     ("model=esn model.sparsity=1", "model.sparsity=1"),
     ("model=esn model.leak_rate=0", "model.leak_rate=0"),
     ("model=esn model.readout=lasso", "model.readout='lasso'"),
+    ("model=esn dataset=mackey_glass model.washout=1000000", "leaves no training row"),
     ("model=esn model.ridge=-1", "model.ridge=-1"),
     # model and data that do not fit
     ("model=rnn dataset=iris", "datasets that fit"),
@@ -289,7 +297,7 @@ def assert_refused(tmp_path, code: int, out: str, err: str, phrase: str) -> None
         assert written == [], f"{written} written in {run_dir}"
 
 
-@pytest.mark.parametrize("overrides, phrase", VALUES, ids=[v[0] for v in VALUES])
+@pytest.mark.parametrize("overrides, phrase", VALUES, ids=[v[0][:60] for v in VALUES])
 def test_a_bad_value_is_refused_in_one_line(dlrun_main, tmp_path, overrides, phrase):
     code, out, err = dlrun_main("trainer.max_epochs=1", *overrides.split())
     assert_refused(tmp_path, code, out, err, phrase)
