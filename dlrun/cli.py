@@ -34,13 +34,15 @@ def hydra_main(cfg: DictConfig) -> dict | float | None:
     from dlrun.interrupt import pending
     from dlrun.job import Job, resume_command, run_job
     from dlrun.objective import job_return
-    from dlrun.record.guard import check_output, refusal
+    from dlrun.record.guard import check_output, claim_output, refusal
 
     hydra_cfg = HydraConfig.get()
     job, console = Job.from_hydra(cfg), RunConsole()
     single = job.sweep_dir is None  # a sweep names its directory in its own lines
     try:
         check_output(cfg, hydra_cfg)
+        if single:  # a sweep's command holds its directory (dlrun.sweeps.callback)
+            claim_output(cfg, hydra_cfg)
     except Exception as error:  # a damaged record it reads: no run may start on it
         print(f"dlrun: error: {refusal(error)}", file=sys.stderr)
         sys.exit(2)
@@ -85,11 +87,15 @@ def main() -> None:
         with quiet_broken_pipe():
             hydra_main()
         return
+    from dlrun.record.lock import release_all
+
     with signals_interrupt():
         try:
             hydra_main()
         except Interrupted as stop:
             end_interrupted(stop)
+        finally:
+            release_all()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,14 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from dlrun.build import check_config
 from dlrun.console import RunConsole
 from dlrun.objective import ObjectiveError, optimising
-from dlrun.record.files import CHECKPOINT_FILE, JOB_FILE, SUMMARY_FILE, RunRecord, read_json
+from dlrun.record.files import (
+    CHECKPOINT_FILE,
+    JOB_FILE,
+    SUMMARY_FILE,
+    RunRecord,
+    holds_records,
+    read_json,
+)
 from dlrun.record.identity import config_hash
 from dlrun.record.resolvers import resume_requested
 from dlrun.record.resume import read_job_description
@@ -32,8 +39,6 @@ from dlrun.run import run
 
 log = logging.getLogger("dlrun")
 STOP_FILE = ".dlrun_stop"  # in the sweep directory: on_error=fail_fast saw a failure
-# what a run writes into its directory besides Hydra's .hydra/ and log (see dlrun.record)
-RECORD_FILES = (JOB_FILE, SUMMARY_FILE, CHECKPOINT_FILE, "metrics.csv", "steps.csv")
 
 
 def command_line(overrides: list[str]) -> str:
@@ -125,13 +130,6 @@ def job_complete(job_dir: Path) -> bool:
     dirs = [job_dir] if len(seeds) == 1 else [job_dir / f"seed-{s}" for s in seeds]
     records = [read_json(d / SUMMARY_FILE) or {} for d in dirs]
     return bool(records) and all(r.get("status") == "completed" for r in records)
-
-
-def holds_records(directory: Path) -> bool:
-    """Whether a run or job has written into directory (Hydra's .hydra/ alone does not count)."""
-    return any((directory / name).exists() for name in RECORD_FILES) or any(
-        directory.glob("seed-*")
-    )
 
 
 def resumed_directory(job: Job, digest: str) -> Path | None:

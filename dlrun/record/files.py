@@ -28,6 +28,17 @@ CHECKPOINT_FILE, COEFFICIENTS_FILE = "checkpoint.pt", "coefficients.csv"
 BEST_FILE = "best.pt"
 
 
+# what a run writes into its directory besides Hydra's .hydra/ and log
+RECORD_FILES = (JOB_FILE, SUMMARY_FILE, CHECKPOINT_FILE, METRICS_FILE, STEPS_FILE)
+
+
+def holds_records(directory: Path) -> bool:
+    """Whether a run or job has written into directory (Hydra's .hydra/ alone does not count)."""
+    return any((directory / name).exists() for name in RECORD_FILES) or any(
+        directory.glob("seed-*")
+    )
+
+
 def read_json(path: Path) -> dict | None:
     """A JSON file's content; None when it is missing or unreadable (a kill, another tool)."""
     try:

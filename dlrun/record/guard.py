@@ -12,7 +12,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from dlrun.errors import InputError
-from dlrun.record.files import check_writable_directory
+from dlrun.record import lock
+from dlrun.record.files import SUMMARY_FILE, check_writable_directory, holds_records, read_json
+from dlrun.record.resolvers import resume_requested
 from dlrun.record.resume import check_resume
 
 
@@ -22,6 +24,35 @@ def check_output(cfg: DictConfig, hydra_cfg: DictConfig) -> None:
     check_resume(cfg, hydra_cfg)  # first: resume=true without a directory must not claim one
     key = "sweep.dir" if hydra_cfg.mode == RunMode.MULTIRUN else "run.dir"
     check_writable_directory(Path(str(OmegaConf.select(hydra_cfg, key))), f"hydra.{key}")
+
+
+def claim_output(cfg: DictConfig, hydra_cfg: DictConfig) -> None:
+    """One writer per directory (dlrun.record.lock): refuse a run or sweep into a directory
+    another live dlrun is writing, and, unless resumed, one holding an earlier run's records
+    (a new run would overwrite them without a word); then hold its lock until the command ends.
+    A sweep's jobs write below the directory its command holds."""
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    key = "sweep.dir" if multirun else "run.dir"
+    directory = Path(str(OmegaConf.select(hydra_cfg, key)))
+    if directory.resolve() in lock.held:
+        return
+    lock.claim(directory, f"hydra.{key}")
+    if resume_requested(cfg.get("resume")):
+        return
+    if multirun:
+        earlier = [path for path in directory.iterdir() if path.is_dir() and holds_records(path)]
+        what = f"the records of an earlier sweep ({len(earlier)} jobs)"
+    else:
+        earlier = [directory] if holds_records(directory) else []
+        status = (read_json(directory / SUMMARY_FILE) or {}).get("status", "no summary")
+        what = f"the record of an earlier run (status {status})"
+    if earlier:
+        lock.release_all()
+        raise InputError(
+            f"hydra.{key}={directory} holds {what}, which a new one would overwrite; allowed: "
+            f"resume={directory} to continue it (a completed run is kept as it is), another "
+            f"hydra.{key}, or delete the directory first"
+        )
 
 
 def refusal(error: Exception) -> str:

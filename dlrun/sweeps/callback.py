@@ -22,7 +22,7 @@ from dlrun.errors import InputError
 from dlrun.interrupt import pending
 from dlrun.job import STOP_FILE, resume_command
 from dlrun.objective import optimising
-from dlrun.record.guard import check_output, refusal
+from dlrun.record.guard import check_output, claim_output, refusal
 from dlrun.record.resolvers import resume_requested
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
 from dlrun.sweeps.search import check_search, quiet_optuna
@@ -111,6 +111,7 @@ def refuse_unusable_output(config: DictConfig) -> None:
     here into a warning, so this exits instead, and any error counts)."""
     try:
         check_output(config, config.hydra)
+        claim_output(config, config.hydra)
     except Exception as error:
         print(f"dlrun: error: {refusal(error)}", file=sys.stderr)
         sys.exit(2)

@@ -7,6 +7,7 @@ and no run-record file (only Hydra's .hydra/). Files are made in tmp_path by `ma
 import json
 import os
 import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -490,3 +491,70 @@ def assert_tool_refused(tool: str, code: int, out: str, err: str, phrase: str) -
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"{tool}: error: "), err
     assert phrase in lines[0], lines[0]
+
+
+# One writer per directory (dlrun.record.lock): a directory another live process holds, and
+# one holding an earlier run's or sweep's records, are refused before anything is written.
+QUICK_RUN = ("model=logistic", "dataset=breast_cancer", "trainer.max_epochs=1")
+HOLD = (
+    "import fcntl, os, sys, time\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+    "os.write(fd, b'pid %d on this host' % os.getpid())\n"
+    "print('locked', flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def hold_lock(directory: Path) -> subprocess.Popen:
+    """Another process holding directory's lock, as a running dlrun does."""
+    directory.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(directory / ".dlrun.lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+@pytest.mark.parametrize("multirun", [False, True], ids=["run", "sweep"])
+def test_a_directory_another_process_writes_is_refused_until_it_dies(
+    dlrun_main, tmp_path, multirun
+):
+    directory = tmp_path / "taken"
+    holder = hold_lock(directory)
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    args = (*(("-m",) if multirun else ()), *QUICK_RUN, "seed=0", f"{key}={directory}")
+    try:
+        before = snapshot(directory)
+        code, out, err = dlrun_main(*args)
+        assert_refused(tmp_path, code, out, err, f"{key}={directory} is being written by")
+        assert f"pid {holder.pid}" in err
+        assert snapshot(directory) == before
+    finally:
+        holder.kill()  # SIGKILL: the lock file stays, and nobody holds it
+        holder.wait()
+    code, out, err = dlrun_main(*args)
+    assert code == 0, err
+    assert not (directory / ".dlrun.lock").exists()  # removed by the run that ended
+
+
+@pytest.mark.parametrize("multirun", [False, True], ids=["run", "sweep"])
+def test_a_new_run_into_an_earlier_record_is_refused_and_resume_keeps_it(
+    dlrun_main, tmp_path, multirun
+):
+    directory = tmp_path / "earlier"
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    args = (*(("-m",) if multirun else ()), *QUICK_RUN, "seed=0")
+    code, _, err = dlrun_main(*args, f"{key}={directory}")
+    assert code == 0, err
+    before = snapshot(directory)
+    code, out, err = dlrun_main(*args, f"{key}={directory}")
+    assert_refused(tmp_path, code, out, err, f"{key}={directory} holds the record")
+    assert f"resume={directory}" in err
+    assert snapshot(directory) == before
+    code, _, err = dlrun_main(*args, f"resume={directory}")  # the way on it names
+    assert code == 0, err
+    summary = "0/summary.json" if multirun else "summary.json"
+    assert (directory / summary).read_bytes() == before[Path(summary)]
