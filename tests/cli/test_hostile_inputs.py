@@ -558,3 +558,20 @@ def test_a_new_run_into_an_earlier_record_is_refused_and_resume_keeps_it(
     assert code == 0, err
     summary = "0/summary.json" if multirun else "summary.json"
     assert (directory / summary).read_bytes() == before[Path(summary)]
+
+
+@pytest.mark.parametrize(
+    "swept",
+    ["seed=0,-1", "repeats=1,0", "trainer.batch_size=16,99999999999999999999"],
+    ids=["seed", "repeats", "huge batch"],
+)
+def test_a_sweep_job_that_cannot_run_is_a_failed_job(dlrun_main, tmp_path, swept):
+    """on_error=continue (the default): the refused job is a failed record and the table is
+    written; the sweep goes on and exits 1."""
+    sweep_dir = tmp_path / "sweep"
+    code, out, err = dlrun_main("-m", *QUICK_RUN, swept, f"hydra.sweep.dir={sweep_dir}")
+    assert code == 1 and "Traceback" not in out + err, err
+    statuses = [json.loads((sweep_dir / j / "summary.json").read_text())["status"] for j in "01"]
+    assert statuses == ["completed", "failed"]
+    assert (sweep_dir / "comparison.csv").is_file()
+    assert "1 job(s) of the sweep failed" in err
