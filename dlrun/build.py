@@ -118,6 +118,7 @@ def build_model(cfg: DictConfig, data: Data, device: torch.device, dtype: torch.
             f"{type(model).__name__} computes in numpy on the CPU, and device={device.type} was "
             "chosen; allowed: device=cpu"
         )
+    model.check_data(data)  # what only the rows tell: the ESN's washout against the series
     return model.to(device=device, dtype=dtype)
 
 

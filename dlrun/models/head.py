@@ -70,6 +70,10 @@ class DeepGLM(nn.Module):
     def task(self) -> str:
         return self.head.task
 
+    def check_data(self, data) -> None:
+        """Refuse, before training, data this model is built for but cannot be fitted on (a
+        rule that needs the rows, not only DataInfo's sizes); raises InputError."""
+
     def forward(self, x: Tensor) -> Tensor:
         return self.head.forward(self.body(x))  # .forward: no hooks on the head, less overhead
 

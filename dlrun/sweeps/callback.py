@@ -18,7 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from dlrun.config.compose import options
 from dlrun.errors import InputError
-from dlrun.job import STOP_FILE
+from dlrun.interrupt import pending
+from dlrun.job import STOP_FILE, resume_command
 from dlrun.record.resolvers import resume_requested
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
 
@@ -127,6 +128,9 @@ class DlrunCallback(Callback):
         self.total = count_jobs(config)
         (sweep_dir / STOP_FILE).unlink(missing_ok=True)  # from an earlier, resumed sweep
         self.status = SweepStatus(sweep_dir)
+        # Ctrl-C or SIGTERM (dlrun.interrupt): the table of the jobs that ended, how to go on
+        pending.resume = resume_command(config.hydra, sweep_dir, multirun=True)
+        pending.finish = lambda: self.write_table(config)
 
     def on_job_start(self, config: DictConfig, **kwargs) -> None:
         if self.status is not None:  # else a single run, or a job in another process
@@ -138,7 +142,9 @@ class DlrunCallback(Callback):
         self.status.job_ended(config)
         log.info(status_line(self.status.counts(), self.total, perf_counter() - self.started))
 
-    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+    def write_table(self, config: DictConfig) -> tuple | None:
+        """Print and write the comparison table from the run records in the sweep directory;
+        returns the report and the sweeper's best result, None when there are no records."""
         sweep_dir = Path(str(config.hydra.sweep.dir))
         spec = OmegaConf.to_container(config.report) if "report" in config else {}
         objective = config.get("objective", "val/loss")
@@ -159,7 +165,7 @@ class DlrunCallback(Callback):
             sys.exit(2)
         if not report.runs:
             log.warning(f"sweep: no run records in {sweep_dir}")
-            return
+            return None
         print_report(report)
         written = write_report(report, sweep_dir)
         if spec.get("html", True):
@@ -167,6 +173,15 @@ class DlrunCallback(Callback):
 
             written.append(write_html(report, sweep_dir))
         log.info(f"sweep: wrote {', '.join(path.name for path in written)} to {sweep_dir}")
+        return report, best
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        pending.finish = None  # the table is written here, once
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        written = self.write_table(config)
+        if written is None:
+            return
+        report, best = written
         if best:
             print(best)
         if report.failures:
