@@ -113,6 +113,12 @@ def build_model(cfg: DictConfig, data: Data, device: torch.device, dtype: torch.
         model = make(data=data_info(data))
     except ValueError as error:  # what only the data tells: a kernel wider than the input
         raise InputError(str(error)) from None
+    if model.cpu_only and device.type != "cpu":
+        raise InputError(
+            f"{type(model).__name__} computes in numpy on the CPU, and device={device.type} was "
+            "chosen; allowed: device=cpu"
+        )
+    model.check_data(data)  # what only the rows tell: the ESN's washout against the series
     return model.to(device=device, dtype=dtype)
 
 

@@ -12,11 +12,12 @@ import json
 import pickle
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import torch
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from dlrun.build import build
@@ -24,7 +25,13 @@ from dlrun.config.compose import compose_config
 from dlrun.console import print_table, result_table
 from dlrun.errors import InputError
 from dlrun.loop import evaluate
-from dlrun.record.files import CHECKPOINT_FILE, SUMMARY_FILE, RunRecord, flatten_metrics
+from dlrun.record.files import (
+    CHECKPOINT_FILE,
+    SUMMARY_FILE,
+    RunRecord,
+    check_writable_directory,
+    flatten_metrics,
+)
 
 EVAL_FILE = "eval.json"
 BEST_FILE = "best.pt"  # the best evaluation's weights, kept by early stopping
@@ -86,9 +93,9 @@ def run_config(run_dir: Path, overrides: list[str]) -> tuple[DictConfig, dict[st
     then win, so the config is the run's even if conf/ changed since it ran.
     """
     folder = hydra_dir(run_dir)
+    saved = read_saved(folder / "config.yaml", DictConfig)
+    run_overrides = [str(o) for o in read_saved(folder / "overrides.yaml", ListConfig)]
     try:
-        saved = OmegaConf.load(folder / "config.yaml")
-        run_overrides = list(OmegaConf.load(folder / "overrides.yaml"))
         cfg, names = compose_config(*kept_overrides(run_overrides, overrides), *overrides)
         cfg = OmegaConf.merge(cfg, untouched_keys(saved, overrides))
     except (HydraException, OmegaConfBaseException, OSError, ValueError) as error:
@@ -100,25 +107,73 @@ def run_config(run_dir: Path, overrides: list[str]) -> tuple[DictConfig, dict[st
     return cfg, names
 
 
+def read_saved(path: Path, kind: type) -> DictConfig | ListConfig:
+    """One of Hydra's files in .hydra/, refused in one line when it is not what Hydra wrote."""
+    allowed = "allowed: the file as Hydra wrote it"
+    try:
+        content = OmegaConf.load(path)
+    except Exception as error:  # noqa: BLE001 - yaml's ParserError, bad bytes, a folder
+        reason = " ".join(str(error).split()[:12]) or type(error).__name__
+        raise InputError(f"{path} is damaged ({reason}); {allowed}") from None
+    if not isinstance(content, kind):
+        shape = "mapping" if kind is DictConfig else "list"
+        raise InputError(f"{path} is damaged (not a YAML {shape}); {allowed}")
+    return content
+
+
+def check_eval_output(run_dir: Path) -> None:
+    """eval.json can be written into run_dir: checked before anything is built or loaded."""
+    target = run_dir / EVAL_FILE
+    if target.exists() and not target.is_file():
+        raise InputError(
+            f"{target} is a folder, not a file, so eval.json cannot be written; allowed: "
+            "remove or rename it"
+        )
+    check_writable_directory(run_dir, "RUN_DIR")
+
+
 def load_weights(path: Path, device: torch.device) -> dict:
     """The model's state dict from a checkpoint (a bare state dict, or one under 'model');
-    weights_only=True, so a file holding other pickled objects is refused, not executed."""
+    weights_only=True, so a file holding other pickled objects is refused, not executed.
+    torch's own words are not repeated: its warnings and its advice to load the file unsafely
+    are no help with a file that should hold tensors only."""
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Detected pickle protocol 4 ...": a raw pickle
+            state = torch.load(path, map_location=device, weights_only=True)
     except Exception as error:  # noqa: BLE001 - torch raises anything from a damaged file
-        refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
-        if isinstance(error, pickle.UnpicklingError) and refused:
-            raise InputError(
-                f"{path} holds a pickled object ({refused.group(1)}), not only tensors: "
-                "refused by torch.load(weights_only=True), so nothing in it was run"
-            ) from None
-        reason = f"{type(error).__name__}: {str(error).strip()[:200]}"
-        raise InputError(f"{path} is damaged: torch.load cannot read it ({reason})") from None
+        raise InputError(unreadable_checkpoint(path, error)) from None
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]
     if not isinstance(state, dict):
         raise InputError(f"{path} holds no model state dict")
     return state
+
+
+def unreadable_checkpoint(path: Path, error: Exception) -> str:
+    """Why torch.load(weights_only=True) refused path, in dlrun's words."""
+    refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+    if refused or (isinstance(error, pickle.UnpicklingError) and is_raw_pickle(path)):
+        named = f" ({refused.group(1)})" if refused else ""
+        return (
+            f"{path} holds a pickled object{named}; refused: a checkpoint holds tensors only, "
+            "so nothing in it was run"
+        )
+    first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+    if isinstance(error, pickle.UnpicklingError) or "weights_only" in first:
+        first = "not a checkpoint file"
+    reason = f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
+    return f"{path} is damaged: torch.load cannot read it ({reason})"
+
+
+def is_raw_pickle(path: Path) -> bool:
+    """A pickle stream of protocol 2 or later (torch.save writes a zip archive instead)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(2)
+    except OSError:
+        return False
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
 def checkpoint_path(run_dir: Path) -> Path:
@@ -138,6 +193,7 @@ def evaluate_run(run_dir: Path, overrides: list[str]) -> dict:
         raise InputError(f"no such run directory: {run_dir}")
     cfg, names = run_config(run_dir, overrides)
     path = checkpoint_path(run_dir)
+    check_eval_output(run_dir)
     experiment = build(cfg, names)
     state = load_weights(path, experiment.device)
     try:
@@ -158,7 +214,11 @@ def evaluate_run(run_dir: Path, overrides: list[str]) -> dict:
         "rows": {name: len(split) for name, split in experiment.data.splits.items()},
         "metrics": flatten_metrics(metrics),
     }
-    RunRecord(run_dir).write_json(EVAL_FILE, result)
+    try:
+        RunRecord(run_dir).write_json(EVAL_FILE, result)
+    except OSError as error:  # a full disk: nothing half-written (an atomic write)
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"{run_dir / EVAL_FILE} cannot be written ({reason})") from None
     on = " ".join(overrides) or "its own splits"
     print_table(f"{run_dir.name} ({path.name}) on {on}", result_table(metrics))
     return result

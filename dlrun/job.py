@@ -23,7 +23,15 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from dlrun.build import check_config
 from dlrun.console import RunConsole
-from dlrun.record.files import CHECKPOINT_FILE, JOB_FILE, SUMMARY_FILE, RunRecord, read_json
+from dlrun.objective import ObjectiveError, optimising
+from dlrun.record.files import (
+    CHECKPOINT_FILE,
+    JOB_FILE,
+    SUMMARY_FILE,
+    RunRecord,
+    holds_records,
+    read_json,
+)
 from dlrun.record.identity import config_hash
 from dlrun.record.resolvers import resume_requested
 from dlrun.record.resume import read_job_description
@@ -31,13 +39,23 @@ from dlrun.run import run
 
 log = logging.getLogger("dlrun")
 STOP_FILE = ".dlrun_stop"  # in the sweep directory: on_error=fail_fast saw a failure
-# what a run writes into its directory besides Hydra's .hydra/ and log (see dlrun.record)
-RECORD_FILES = (JOB_FILE, SUMMARY_FILE, CHECKPOINT_FILE, "metrics.csv", "steps.csv")
 
 
 def command_line(overrides: list[str]) -> str:
     """The dlrun command that runs these overrides, quoted where a shell needs it."""
     return " ".join(["dlrun", *(f"'{o}'" if " " in o or "[" in o else o for o in overrides)])
+
+
+def resume_command(hydra_cfg: DictConfig, directory: Path, multirun: bool) -> str:
+    """The command that continues this run or sweep in `directory`: the same overrides (Hydra's
+    too, but for the output directory, which resume=<dir> names) and resume=<dir>."""
+    # hydra.mode=... is Hydra's own record of -m, not something the user typed
+    skipped = ("hydra.mode=", "hydra.sweep.dir=" if multirun else "hydra.run.dir=")
+    typed = OmegaConf.to_container(hydra_cfg.overrides, resolve=False)  # as typed: ${...} too
+    task = [o for o in typed["task"] if not o.startswith("resume=")]
+    own = [o for o in typed["hydra"] if not o.lstrip("+~").startswith(skipped)]
+    command = command_line([*own, *task, f"resume={directory}"])
+    return command.replace("dlrun ", "dlrun -m ", 1) if multirun else command
 
 
 @dataclass
@@ -114,13 +132,6 @@ def job_complete(job_dir: Path) -> bool:
     return bool(records) and all(r.get("status") == "completed" for r in records)
 
 
-def holds_records(directory: Path) -> bool:
-    """Whether a run or job has written into directory (Hydra's .hydra/ alone does not count)."""
-    return any((directory / name).exists() for name in RECORD_FILES) or any(
-        directory.glob("seed-*")
-    )
-
-
 def resumed_directory(job: Job, digest: str) -> Path | None:
     """Where a resumed sweep runs this job: None when its configuration completed there; the
     directory of its own unfinished job, to continue from its own checkpoints; else its job
@@ -156,7 +167,9 @@ def run_seed(job: Job, seed: int, console: RunConsole) -> dict:
             return kept
     resume = resume and (run_dir / CHECKPOINT_FILE).is_file()
     in_sweep = job.sweep_dir is not None
-    return run(cfg, run_dir, job.names, job.command, console, resume, failure_is_result=in_sweep)
+    sweeper = None if job.hydra_cfg is None else job.hydra_cfg.sweeper
+    objective = str(job.cfg.objective) if in_sweep and optimising(sweeper) else None
+    return run(cfg, run_dir, job.names, job.command, console, resume, in_sweep, objective)
 
 
 def mean_summary(summaries: list[dict]) -> dict:
@@ -213,7 +226,13 @@ def run_job(job: Job, console: RunConsole) -> dict | None:
                 return None
             job.directory = directory
             job.write_hydra_files()
+        described = (job.directory / JOB_FILE).is_file()
         job.write_description(digest, complete=False)
-    summaries = run_seeds(job, console)
+    try:
+        summaries = run_seeds(job, console)
+    except ObjectiveError:  # refused before training: the sweep ends, and this job never ran
+        if job.sweep_dir is not None and not described:
+            (job.directory / JOB_FILE).unlink(missing_ok=True)
+        raise
     job.write_description(digest, complete=True)
     return mean_summary(summaries)

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from dlrun.errors import InputError
+from dlrun.record.atomic import check_writable_directory
 from dlrun.record.identity import flatten
 
 # steps.csv's columns that become per-step scalars, as step/<column>
@@ -67,6 +68,7 @@ class TensorBoardLogger(CsvLogger):
             ) from None
         self.event_pb2, self.summary_pb2, self.record_writer = event_pb2, summary_pb2, RecordWriter
         self.directory = Path(run_dir) / subdir
+        check_writable_directory(self.directory, "logger.subdir", subdir)  # before training
         self.writer = None
 
     def open(self, step: int, wall_time: float) -> None:
@@ -132,6 +134,36 @@ def in_chunks(items: list, size: int):
         yield items[start : start + size]
 
 
+# what MLflow's tracking client opens: a folder (a path or file:), a database through
+# sqlalchemy, a tracking server, Databricks
+TRACKING_SCHEMES = (
+    "",
+    "file",
+    "sqlite",
+    "postgresql",
+    "mysql",
+    "mssql",
+    "http",
+    "https",
+    "databricks",
+)
+
+
+def check_tracking_uri(uri: str) -> None:
+    """A tracking URI whose scheme MLflow opens; a folder store that can be written."""
+    parsed = urlparse(uri)
+    scheme = parsed.scheme.split("+")[0]  # postgresql+psycopg2://
+    if scheme not in TRACKING_SCHEMES:
+        raise InputError(
+            f"logger.tracking_uri={uri}: MLflow does not open {parsed.scheme}: URIs; allowed: "
+            "a folder (a path or file:///...), sqlite:///..., postgresql://..., mysql://..., "
+            "http(s)://host:port, databricks"
+        )
+    if scheme in ("", "file"):
+        folder = Path(parsed.path if scheme == "file" else uri).expanduser()
+        check_writable_directory(folder, "logger.tracking_uri", uri)
+
+
 class MlflowLogger(CsvLogger):
     """logger=mlflow: metrics in an MLflow tracking store, read with mlflow's client or UI.
 
@@ -157,13 +189,22 @@ class MlflowLogger(CsvLogger):
         self.Metric, self.Param, self.RunTag = Metric, Param, RunTag
         self.MlflowException = MlflowException
         if tracking_uri is None:
+            check_writable_directory(Path(run_dir) / subdir, "logger.subdir", subdir)
             tracking_uri = (Path(run_dir) / subdir).resolve().as_uri()
+        else:
+            check_tracking_uri(str(tracking_uri))
         if urlparse(tracking_uri).scheme in ("", "file"):
             # MLflow 3 keeps its file store but refuses it unless asked: a folder of files
             # needs no database server (or sqlalchemy, which mlflow-skinny lacks)
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         self.tracking_uri, self.experiment = tracking_uri, experiment
-        self.client = MlflowClient(tracking_uri=tracking_uri)
+        try:
+            self.client = MlflowClient(tracking_uri=tracking_uri)
+        except Exception as error:  # noqa: BLE001 - MLflow's own, or a missing store plugin
+            reason = " ".join(str(error).split()[:20]) or type(error).__name__
+            raise InputError(
+                f"logger.tracking_uri={tracking_uri}: MLflow cannot open it: {reason}"
+            ) from None
         self.run_id: str | None = None
         self.pending: list = []  # Metric entities not yet sent
 

@@ -15,6 +15,30 @@ from omegaconf import DictConfig, ListConfig
 from dlrun.errors import InputError
 
 
+class ObjectiveError(InputError):
+    """An objective that no trial can give: it ends the sweep before trial 0 trains, not one
+    trial (which would give the sweeper the worst value, trial after trial)."""
+
+
+def check_objective(name: str, splits: list[str], task: str, analysed: bool) -> None:
+    """Refuse, before training, an objective the data's splits and task cannot give. Metrics
+    of analyses (analyze.*) are known only after training: with any analysis selected, only
+    names of a split (train/, val/, test/, baseline/) are checked."""
+    from dlrun.tasks import METRIC_NAMES  # torch: not for the sweeper's float above
+
+    prefixes = ("", "baseline/")
+    names = [f"{p}{s}/{m}" for p in prefixes for s in splits for m in METRIC_NAMES[task]]
+    if name in names:
+        return
+    split = name.removeprefix("baseline/").split("/")[0]
+    if analysed and split not in ("train", "val", "test"):
+        return
+    raise ObjectiveError(
+        f"objective={name} is not a metric of this run ({task} task, splits "
+        f"{', '.join(splits)}); allowed: {', '.join(names)}"
+    )
+
+
 def optimising(sweeper: DictConfig | None) -> bool:
     """Whether the sweeper optimises what a job returns: one with a `direction`
     (hydra-optuna-sweeper). Hydra's grid sweeper (`-m a=1,2`) ignores it, and a single run

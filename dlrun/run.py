@@ -12,9 +12,18 @@ from dlrun import analyses
 from dlrun.build import Experiment, build, build_logger
 from dlrun.console import RunConsole, print_table, result_table
 from dlrun.errors import InputError
+from dlrun.interrupt import Interrupted
 from dlrun.loop import FitResult, fit
 from dlrun.models.glm import GLM, coefficients
-from dlrun.record.files import COEFFICIENTS_FILE, RunRecord, flatten_metrics, git_commit, versions
+from dlrun.objective import ObjectiveError, check_objective
+from dlrun.record.files import (
+    COEFFICIENTS_FILE,
+    RunRecord,
+    flatten_metrics,
+    git_commit,
+    git_dirty,
+    versions,
+)
 from dlrun.record.resume import Start, resume_training
 from dlrun.verdict import Verdict, baseline_metrics, judge
 
@@ -29,6 +38,7 @@ def run(
     console: RunConsole,
     resume: bool = False,
     failure_is_result: bool = False,
+    objective: str | None = None,
 ) -> dict:
     """Train one configuration into run_dir; returns its summary, also written to summary.json.
     `resume` continues from run_dir's checkpoint (dlrun.record.resume).
@@ -36,12 +46,19 @@ def run(
     A failure is written here and nowhere else: summary.json with status failed and a one-line
     error. Then it is raised, or returned when `failure_is_result` (a sweep's job). Bad input
     found before training in a single run raises InputError and leaves run_dir as it was.
+    A signal (dlrun.interrupt) writes status interrupted, once training or a sweep's job began,
+    and is raised on: the checkpoint it leaves is where a resume continues. `objective` (what an
+    optimising sweeper gets) is checked against the data before training; one the data cannot
+    give ends the sweep (ObjectiveError), as no trial could give it.
     """
     started, training = perf_counter(), False
     summary = describe(cfg, names, command)
     try:
         experiment = build(cfg, names)
         analyses.check(cfg, experiment)
+        if objective is not None:
+            data, analysed = experiment.data, bool(analyses.selected(cfg, experiment))
+            check_objective(objective, list(data.splits), data.task, analysed)
         record = RunRecord(run_dir, build_logger(cfg, run_dir))
         analyses.before_training(cfg, experiment, record, resume)  # before the checkpoint loads
         start = resume_training(run_dir, experiment, record) if resume else None
@@ -56,7 +73,14 @@ def run(
         summary["metrics"] |= results.pop("metrics")  # flat names, as tables read them
         summary |= results
         record.write_summary(summary)
+    except Interrupted as stop:
+        summary |= {"status": "interrupted", "error": str(stop), "traceback": None}
+        if training or failure_is_result:
+            write_failure(run_dir, summary)
+        raise
     except Exception as error:
+        if isinstance(error, ObjectiveError):
+            raise
         summary |= failure(error)
         if training or failure_is_result:
             write_failure(run_dir, summary)
@@ -82,6 +106,7 @@ def describe(cfg: DictConfig, names: dict[str, str], command: str) -> dict:
         "seed": cfg.seed,
         "versions": versions(),
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
         "host": platform.node(),
     }
 
@@ -101,7 +126,8 @@ def describe_experiment(cfg: DictConfig, experiment: Experiment) -> dict:
 def train(
     experiment: Experiment, record: RunRecord, console: RunConsole, start: Start | None
 ) -> FitResult:
-    """Fit the model (from `start` when resuming); the logger is closed whatever happens."""
+    """Fit the model (from `start` when resuming); the progress bar and the logger are closed
+    whatever happens."""
     try:
         return fit(
             experiment.model,
@@ -114,6 +140,7 @@ def train(
             start=start,
         )
     finally:
+        console.stop()
         record.logger.close()
 
 

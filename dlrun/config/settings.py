@@ -19,6 +19,13 @@ class ReportConfig:
     rows: list[str] | None = None
     cols: list[str] | None = None
     metrics: list[str] | None = None
+    # the configuration every other cell is compared with, e.g. report.reference=model=lstm
+    # (key=value pairs of the table's keys); null = the first row
+    reference: str | None = None
+    # the paired test when two cells ran the same seeds: t | wilcoxon (unpaired: Welch's t)
+    test: str = "t"
+    # also write report.html (self-contained, offline) beside comparison.md
+    html: bool = True
 
 
 @dataclass

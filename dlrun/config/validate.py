@@ -16,13 +16,40 @@ from dlrun.errors import InputError
 GROUPS = ("model", "dataset", "optimizer", "trainer", "logger")
 
 
+INT64_MAX = 2**63 - 1
+
+
 def check_config(cfg: DictConfig) -> None:
     """Raise InputError naming the key, the value and what is allowed, for the first problem."""
+    check_integer_sizes(OmegaConf.to_container(cfg, resolve=False))
     for group in GROUPS:
         check_known_keys(group, cfg[group])
         check_target(group, cfg[group])
         check_rules(cfg[group], prefix=f"{group}.")
     check_rules(cfg, prefix="")  # the top-level keys: DlrunConfig.__post_init__
+
+
+def check_integer_sizes(value, key: str = "") -> None:
+    """Every integer as typed fits in 64 bits, what torch, numpy and the file formats hold
+    (beyond it, a size or seed ends in an OverflowError deep inside a library)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            check_integer_sizes(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, int) and not -INT64_MAX - 1 <= item <= INT64_MAX:
+                raise InputError(too_large(key, value))
+            check_integer_sizes(item, key)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not -INT64_MAX - 1 <= value <= INT64_MAX:
+            raise InputError(too_large(key, value))
+
+
+def too_large(key: str, value) -> str:
+    return (
+        f"{key}={value} is not allowed: integers must lie within -2^63 .. 2^63 - 1 "
+        f"({INT64_MAX}), what the machine's integers hold"
+    )
 
 
 def check_rules(node: DictConfig, prefix: str) -> None:

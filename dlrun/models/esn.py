@@ -209,18 +209,27 @@ class ESN(RecurrentGLM):
             targets = 2 * targets - 1
         self._set_readout(*ridge_solution(features, targets.reshape(len(features), -1), self.ridge))
 
-    @torch.no_grad()
-    def fit_series(self, series: Tensor, steps: Tensor, y: Tensor) -> None:
-        """Run once through the series (S, F), keep the states, and fit the readout by ridge
-        regression on the states at the training rows' `steps`, those before `washout` left
-        out (series are regression: targets as they are)."""
-        self.series_states = run_through(self.body, series, self.leak_rate)
+    def check_data(self, data) -> None:
+        if self.through_series and data.series is not None:
+            self.kept_rows(data.train.steps)
+
+    def kept_rows(self, steps: Tensor) -> Tensor:
+        """The training rows at or after the washout; none left is bad input."""
         kept = steps >= self.washout
         if not bool(kept.any()):
             raise InputError(
                 f"model.washout={self.washout} leaves no training row (the last ends at step "
                 f"{int(steps.max())}); allowed: washout <= {int(steps.max())}"
             )
+        return kept
+
+    @torch.no_grad()
+    def fit_series(self, series: Tensor, steps: Tensor, y: Tensor) -> None:
+        """Run once through the series (S, F), keep the states, and fit the readout by ridge
+        regression on the states at the training rows' `steps`, those before `washout` left
+        out (series are regression: targets as they are)."""
+        self.series_states = run_through(self.body, series, self.leak_rate)
+        kept = self.kept_rows(steps)
         features = self.series_states[steps[kept]]
         self._set_readout(*ridge_solution(features, y[kept].reshape(len(features), -1), self.ridge))
 

@@ -50,6 +50,8 @@ class DeepGLM(nn.Module):
     per_step_targets: bool = False
     # whether autograd can differentiate its gradient (Newton's steps, the Hessian analysis)
     second_derivatives: bool = True
+    # whether it computes on the CPU only (numpy inside): dlrun.build refuses another device
+    cpu_only: bool = False
     # whether training is one solve, `fit_closed_form`, rather than optimizer steps
     closed_form: bool = False
     # whether its closed-form fit runs once through a dataset's one long series (Data.series,
@@ -67,6 +69,10 @@ class DeepGLM(nn.Module):
     @property
     def task(self) -> str:
         return self.head.task
+
+    def check_data(self, data) -> None:
+        """Refuse, before training, data this model is built for but cannot be fitted on (a
+        rule that needs the rows, not only DataInfo's sizes); raises InputError."""
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head.forward(self.body(x))  # .forward: no hooks on the head, less overhead

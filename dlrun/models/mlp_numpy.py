@@ -232,6 +232,7 @@ class MLPNumpy(MLP):
     in numpy with hand-written backpropagation. CPU only; first derivatives only."""
 
     second_derivatives = False  # the numpy backward has no double backward (no Hessian)
+    cpu_only = True  # numpy computes on the CPU
 
     def __init__(self, data: DataInfo, *, hidden: list[int], activation: str, init: str) -> None:
         super().__init__(data, hidden=hidden, activation=activation, init=init)
@@ -261,12 +262,6 @@ class MLPNumpy(MLP):
             grads.append(torch.from_numpy(scale * dW).to(like.dtype))
             grads.append(torch.from_numpy(scale * db[:, 0]).to(like.dtype))
         return grads
-
-    def _apply(self, fn, recurse=True):
-        module = super()._apply(fn, recurse)
-        if any(p.device.type != "cpu" for p in self.parameters()):
-            raise InputError("model=mlp_numpy computes in numpy on the CPU: use device=cpu")
-        return module
 
     def forward(self, x: Tensor) -> Tensor:
         return NumpyForward.apply(self, x, *self.ordered_parameters())

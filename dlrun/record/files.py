@@ -16,15 +16,27 @@ import pandas as pd
 import torch
 
 import dlrun
-from dlrun.errors import InputError
 from dlrun.logger import CsvLogger
-from dlrun.record.atomic import write_atomically
+
+# check_writable_directory is torch-free (the report checks --out with it); importable here too
+from dlrun.record.atomic import check_writable_directory, write_atomically  # noqa: F401
 
 METRICS_FILE, STEPS_FILE, SUMMARY_FILE = "metrics.csv", "steps.csv", "summary.json"
 JOB_FILE = "job.json"  # what a job is (its config hash) and whether it ran to its end
 CHECKPOINT_FILE, COEFFICIENTS_FILE = "checkpoint.pt", "coefficients.csv"
 # the selected weights (trainer.early_stopping): checkpoint.pt's format, without resume state
 BEST_FILE = "best.pt"
+
+
+# what a run writes into its directory besides Hydra's .hydra/ and log
+RECORD_FILES = (JOB_FILE, SUMMARY_FILE, CHECKPOINT_FILE, METRICS_FILE, STEPS_FILE)
+
+
+def holds_records(directory: Path) -> bool:
+    """Whether a run or job has written into directory (Hydra's .hydra/ alone does not count)."""
+    return any((directory / name).exists() for name in RECORD_FILES) or any(
+        directory.glob("seed-*")
+    )
 
 
 def read_json(path: Path) -> dict | None:
@@ -34,23 +46,6 @@ def read_json(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return content if isinstance(content, dict) else None
-
-
-def check_writable_directory(directory: Path, key: str) -> None:
-    """Create `directory` and write a probe file into it; raise InputError naming `key` when
-    that is impossible (a file in the way, a read-only folder, /proc), before a run starts."""
-    directory = Path(directory)
-    allowed = "allowed: a directory dlrun can create and write"
-    if directory.exists() and not directory.is_dir():
-        raise InputError(f"{key}={directory} is a file, not a directory; {allowed}")
-    probe = directory / ".dlrun_write_check"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise InputError(f"{key}={directory} cannot be written ({reason}); {allowed}") from None
 
 
 def resume_state(generator: torch.Generator) -> dict:
@@ -104,6 +99,22 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def git_dirty() -> bool | None:
+    """Whether dlrun's checkout has uncommitted changes to tracked files (None: not a checkout);
+    the HTML report's provenance shows it beside the commit."""
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=Path(dlrun.__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(result.stdout.strip()) if result.returncode == 0 else None
 
 
 class GrowingCsv:

@@ -8,6 +8,7 @@ figure), cli (`dlrun-report`). Nothing here imports torch, and matplotlib only w
 """
 
 from dlrun.report.aggregate import Report, build_report
+from dlrun.report.frame import load
 from dlrun.report.read import Run, find_run_dirs, load_run, load_runs
 from dlrun.report.render import print_report
 from dlrun.report.write import write_report
@@ -17,6 +18,7 @@ __all__ = [
     "Run",
     "build_report",
     "find_run_dirs",
+    "load",
     "load_run",
     "load_runs",
     "print_report",

@@ -1,6 +1,7 @@
 """Aggregating run records into a comparison: rows and columns are swept keys (`model`,
-`seq_len`, `optimizer.lr`), cells the mean ± std of a metric over the runs of that
-configuration (seeds). Failed and diverged runs are counted in their cell, never dropped."""
+`seq_len`, `optimizer.lr`), cells the mean of a metric over the runs of that configuration
+(seeds) with its 95% t interval, compared with a reference cell and with the task's baseline
+(dlrun.report.compare). Failed and diverged runs are counted in their cell, never dropped."""
 
 import math
 from dataclasses import dataclass, field
@@ -10,8 +11,9 @@ import pandas as pd
 
 from dlrun.errors import InputError
 from dlrun.record.identity import NOT_IDENTITY, REPLICATE_KEYS
+from dlrun.report.compare import add_comparisons, baseline_cells, seed_values
 from dlrun.report.read import DIVERGED, FAILED, OK, SKIPPED, UNREADABLE, Run, load_runs
-from dlrun.report.render import format_cell
+from dlrun.report.stats import TESTS, format_estimate, t_half_width
 
 # Keys that say how a run was started, not which configuration it trained: never pivoted on
 # (the replicates, seeds, are aggregated over instead).
@@ -47,7 +49,12 @@ def choose_layout(
 
 
 # How the user spelled each option, for the one-line error: the sweep's config keys by default.
-SWEEP_OPTIONS = {"rows": "report.rows", "cols": "report.cols", "metrics": "report.metrics"}
+SWEEP_OPTIONS = {
+    "rows": "report.rows",
+    "cols": "report.cols",
+    "metrics": "report.metrics",
+    "test": "report.test",
+}
 
 
 def known_keys(runs: list[Run]) -> list[str]:
@@ -126,6 +133,21 @@ class Report:
     metrics: list[str]
     cells: pd.DataFrame  # one line per (row values, col values, metric): mean, std, n, marks
     runs: list[Run] = field(default_factory=list)
+    # per column label and metric, the trivial predictor's cell (empty: the runs record none)
+    baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    test: str = "t"
+
+    @property
+    def reference(self) -> str:
+        """The reference configuration, 'model=lstm'; '' when there is nothing to compare."""
+        return self.cells.attrs.get("reference", "")
+
+    @property
+    def baseline_name(self) -> str | None:
+        """'majority class', 'mean predictor' or 'constant rate', as the runs recorded it."""
+        return next(
+            (run.summary["baseline"] for run in self.runs if run.summary.get("baseline")), None
+        )
 
     @property
     def failures(self) -> list[Run]:
@@ -146,6 +168,13 @@ class Report:
         row_order = list(dict.fromkeys(frame.row_label))
         col_order = list(dict.fromkeys(columns))
         pivot = pivot.reindex(index=row_order, columns=col_order).fillna("—")
+        if not self.baselines.empty and self.baseline_name:
+            base = self.baselines[self.baselines.metric.isin(metrics)]
+            base_columns = base.col_label if self.cols else base.metric
+            if self.cols and len(metrics) > 1:
+                base_columns = base.metric + " @ " + base.col_label
+            line = pd.Series(list(base.cell), index=list(base_columns))
+            pivot.loc[f"{self.baseline_name} (baseline)"] = line.reindex(col_order).fillna("—")
         pivot.index.name = " / ".join(self.rows) if self.rows else ""
         pivot.columns.name = col_name
         return pivot
@@ -161,7 +190,7 @@ def group_runs(runs: list[Run], rows: list[str], cols: list[str]) -> dict[tuple,
     return {key: groups[key] for key in order}
 
 
-CELL_COLUMNS = ["mean", "std", "n", "n_failed", "n_diverged", "cell"]
+CELL_COLUMNS = ["mean", "std", "n", "ci_low", "ci_high", "n_failed", "n_diverged", "cell"]
 
 
 def cell_statistics(members: list[Run], metric: str) -> dict:
@@ -175,22 +204,31 @@ def cell_statistics(members: list[Run], metric: str) -> dict:
     series = pd.Series(values, dtype=float)
     mean = float(series.mean()) if values else math.nan
     std = float(series.std(ddof=1)) if len(values) > 1 else math.nan
+    half = t_half_width(std, len(values))
     return {
         "mean": mean,
         "std": std,
         "n": len(values),
+        "ci_low": mean - half,
+        "ci_high": mean + half,
         "n_failed": marks.get(FAILED, 0),
         "n_diverged": marks.get(DIVERGED, 0),
-        "cell": format_cell(metric, mean, std, len(values), marks),
+        "cell": format_cell(metric, mean, half, len(values), marks),
     }
 
 
 def aggregate(
     runs: list[Run], rows: list[str], cols: list[str], metrics: list[str]
-) -> pd.DataFrame:
-    """One line per cell and metric: mean and std over the completed runs, counts of the rest."""
-    lines = []
+) -> tuple[pd.DataFrame, dict]:
+    """One line per cell and metric: mean, std and 95% interval over the completed runs, counts
+    of the rest; and each cell's values by seed (its metrics and their baselines)."""
+    lines, values = [], {}
     for (row_values, col_values), members in group_runs(runs, rows, cols).items():
+        values[(label(row_values), label(col_values))] = {"key": (*row_values, *col_values)} | {
+            name: seed_values(members, name)
+            for metric in metrics
+            for name in (metric, f"baseline/{metric}")
+        }
         for metric in metrics:
             lines.append(
                 dict(zip(rows, row_values, strict=True))
@@ -201,7 +239,7 @@ def aggregate(
             )
     # the columns even without lines: a comparison of unreadable records only is still made
     columns = [*rows, *cols, "row_label", "col_label", "metric", *CELL_COLUMNS]
-    return pd.DataFrame(lines, columns=columns)
+    return pd.DataFrame(lines, columns=columns), values
 
 
 def build_report(
@@ -210,9 +248,14 @@ def build_report(
     cols: list[str] | None = None,
     metrics: list[str] | None = None,
     options: dict[str, str] = SWEEP_OPTIONS,
+    reference: str | None = None,
+    test: str = "t",
 ) -> Report:
-    """Read every run record under `paths` and aggregate it into a comparison; a row or
+    """Read every run record under `paths` and aggregate it into a comparison, each cell
+    against `reference` ('model=lstm'; default the first row) and the baseline; a row or
     column key or a metric that no run has raises InputError, naming it as `options` spell it."""
+    if test not in TESTS:
+        raise InputError(f"{options.get('test', 'test')}={test}: one of {', '.join(TESTS)}")
     runs = [run for run in load_runs(paths) if run.status != SKIPPED]
     # an unreadable record without overrides belongs to no cell: it is only listed
     placed = [run for run in runs if run.status != UNREADABLE or run.overrides]
@@ -221,4 +264,21 @@ def build_report(
     check_metrics(placed, metrics, options["metrics"])
     rows, cols = choose_layout(placed, rows, cols)
     metrics = choose_metrics(placed, metrics)
-    return Report(rows, cols, metrics, aggregate(placed, rows, cols, metrics), runs)
+    cells, values = aggregate(placed, rows, cols, metrics)
+    if not cells.empty:
+        cells = add_comparisons(cells, values, rows, cols, reference, test)
+    baselines = baseline_cells(cells, values) if not cells.empty else pd.DataFrame()
+    return Report(rows, cols, metrics, cells, runs, baselines, test)
+
+
+def format_cell(
+    metric: str, mean: float, half_width: float, n_ok: int, marks: dict[str, int]
+) -> str:
+    """'0.912 ± 0.004' (the 95% interval's half-width, at the precision it supports),
+    'failed', or '0.912 [1 diverged]'."""
+    if n_ok == 0:
+        return ", ".join(marks) if marks else "—"
+    text = format_estimate(metric, mean, half_width if n_ok > 1 else math.nan)
+    if marks:
+        text += " [" + ", ".join(f"{n} {status}" for status, n in marks.items()) + "]"
+    return text

@@ -135,14 +135,16 @@ def report_figure(report):
         plot_panel(axes, report, metric)
     for axes in panels[len(report.metrics) :]:  # the last row's empty places
         axes.remove()
-    figure.suptitle("mean ± std over seeds; a red × marks a cell without a value", fontsize=11)
+    shown = report.cells[report.cells.metric.isin(report.metrics)]
+    missing = "; a red × marks a cell without a value" if (shown.n == 0).any() else ""
+    figure.suptitle(f"mean ± std over seeds{missing}", fontsize=11)
     figure.tight_layout()
     return figure
 
 
 def plot_report(report, path: Path) -> Path:
     """Write comparison.png: report_figure at DPI."""
-    from dlrun.report.write import write_atomically
+    from dlrun.record.atomic import write_atomically
 
     figure = report_figure(report)
     write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=DPI, format="png"))

@@ -9,6 +9,8 @@ from pathlib import Path
 import yaml
 from omegaconf import OmegaConf
 
+from dlrun.errors import InputError
+
 # dlrun.record's name for it; importing it from there would load torch
 SUMMARY_FILE = "summary.json"
 OK, FAILED, DIVERGED, SKIPPED = "completed", "failed", "diverged", "skipped"
@@ -51,7 +53,7 @@ class Run:
         parent of a repeat's."""
         for directory in (self.directory, self.directory.parent):
             if (directory / "job.json").is_file():
-                return json.loads((directory / "job.json").read_text())
+                return read_record_file(directory / "job.json", json.loads, dict)
         return {}
 
     def hydra_dir(self) -> Path | None:
@@ -66,7 +68,8 @@ class Run:
         hydra_dir = self.hydra_dir()
         if hydra_dir is None or not (hydra_dir / name).is_file():
             return None
-        return yaml.safe_load((hydra_dir / name).read_text())
+        shape = list if name == "overrides.yaml" else dict
+        return read_record_file(hydra_dir / name, yaml.safe_load, shape)
 
     def hydra_choices(self) -> dict:
         """The config group choices of the run (model, dataset, ...), Hydra's own left out."""
@@ -75,6 +78,24 @@ class Run:
             hydra = self.load_yaml("hydra.yaml") or {}
             choices = hydra.get("hydra", {}).get("runtime", {}).get("choices", {})
         return {k: v for k, v in choices.items() if not k.startswith("hydra")}
+
+
+def read_record_file(path: Path, parse, shape: type):
+    """A job.json or .hydra/ file as dlrun and Hydra write it (a `shape`, or empty); one that
+    is not is refused in one line, as the report's rows and columns are read from it."""
+    try:
+        content = parse(path.read_text())
+        valid = content is None or isinstance(content, shape)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
+        valid, content = False, error
+    if not valid:
+        kind = {dict: "a mapping", list: "a list"}[shape]
+        why = "does not parse" if isinstance(content, Exception) else f"not {kind}"
+        raise InputError(
+            f"{path} is damaged ({why}); allowed: the file as dlrun and Hydra wrote it, or "
+            "leave that run out of the paths"
+        )
+    return content
 
 
 def parse_value(text: str):
@@ -122,6 +143,8 @@ def read_summary(path: Path) -> tuple[dict, str | None]:
         return {}, f"{path}: does not parse ({error})"
     if not isinstance(summary, dict):
         return {}, f"{path}: does not parse (a JSON {type(summary).__name__}, not an object)"
+    if not isinstance(summary.get("metrics") or {}, dict):
+        return {}, f"{path}: does not parse (its metrics are not an object)"
     return summary, None
 
 

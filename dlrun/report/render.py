@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -22,18 +21,6 @@ def format_percent(fraction: float) -> str:
 def format_metric(name: str, value: float) -> str:
     """A metric's value as shown everywhere: accuracies in percent, others to 4 digits."""
     return format_percent(value) if name.endswith("acc") else f"{value:.4g}"
-
-
-def format_cell(metric: str, mean: float, std: float, n_ok: int, marks: dict[str, int]) -> str:
-    """'0.912 ± 0.004', 'failed', or '0.912 [1 diverged]'."""
-    if n_ok == 0:
-        return ", ".join(marks) if marks else "—"
-    text = format_metric(metric, mean)
-    if n_ok > 1 and math.isfinite(std):
-        text += " ± " + format_metric(metric, std)
-    if marks:
-        text += " [" + ", ".join(f"{n} {status}" for status, n in marks.items()) + "]"
-    return text
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence], align: str = "") -> str:
@@ -100,15 +87,77 @@ def metric_tables(report: Report) -> list[tuple[str | None, pd.DataFrame]]:
     return [(None, pivot.T if len(report.metrics) > len(pivot.index) else pivot)]
 
 
+CAPTION = (
+    "Cells: mean ± half-width of the 95% t interval over the completed runs (seeds) of each "
+    "configuration (no ± at n = 1); [n failed] / [n diverged] count the runs that did not "
+    "complete."
+)
+TITLE = "mean ± 95% t interval over seeds"
+
+
+def comparison_rows(report: Report, metric: str) -> list[list[str]]:
+    """Each compared cell: its labels, difference from the reference [95% interval], test,
+    Holm-corrected p, verdict, and its verdict against the baseline."""
+    from dlrun.report.stats import Difference, format_difference, format_p
+
+    lines = report.cells[report.cells.metric == metric]
+    rows = []
+    for _, line in lines.iterrows():
+        if not line.test and not line.baseline_verdict:
+            continue
+        difference = Difference(
+            line.difference, line.diff_low, line.diff_high, line.p, line.test, 0
+        )
+        rows.append(
+            [
+                line.row_label if not report.cols else f"{line.row_label} @ {line.col_label}",
+                format_difference(metric, difference) if line.test else "reference",
+                format_p(line.p_holm) if line.test else "—",
+                line.verdict or "—",
+                line.baseline_verdict or "—",
+            ]
+        )
+    return rows
+
+
+def comparison_header(report: Report) -> list[str]:
+    """The comparison table's header."""
+    return ["cell", "difference [95% CI]", "p (Holm)", "verdict", "vs baseline"]
+
+
+def comparison_title(report: Report, metric: str) -> str:
+    """'test/acc against model=lstm: paired t-test, Holm-corrected across the table'."""
+    lines = report.cells[report.cells.metric == metric]
+    tests = ", ".join(sorted({test for test in lines.test if test})) or "no test (n < 2)"
+    baseline = f"; vs baseline: against the {report.baseline_name}" if report.baseline_name else ""
+    return (
+        f"{metric} against {report.reference or 'no reference'}: {tests}, "
+        f"Holm-corrected across the table{baseline}"
+    )
+
+
+def advice_lines(report: Report) -> list[str]:
+    """The seed advisor's sentence for each metric."""
+    from dlrun.report.compare import advice
+
+    return [line for metric in report.metrics if (line := advice(report.cells, metric))]
+
+
 def markdown_report(report: Report) -> str:
-    """comparison.md: the pivots, what the cells mean, and the failures."""
+    """comparison.md: the pivots, what the cells mean, the comparisons, the seed advisor and
+    the failures."""
     parts = []
     for metric, pivot in metric_tables(report):
         parts += [f"## {metric or 'Metrics'}", "", pivot_markdown(pivot), ""]
-    parts.append(
-        "Cells: mean ± std over the completed runs (seeds) of each configuration; "
-        "[n failed] / [n diverged] count the runs that did not complete."
-    )
+    parts.append(CAPTION)
+    for metric in report.metrics if not report.cells.empty else []:
+        rows = comparison_rows(report, metric)
+        if rows:
+            parts += ["", f"### {comparison_title(report, metric)}", ""]
+            parts.append(markdown_table(comparison_header(report), rows, align="lrlll"))
+    advice_text = advice_lines(report)
+    if advice_text:
+        parts += ["", "Seed advisor: " + "; ".join(advice_text) + "."]
     if report.failures:
         parts += ["", "## Failures", ""] + [f"- {line}" for line in failure_lines(report)]
     return "\n".join(parts) + "\n"
@@ -158,6 +207,16 @@ def rich_tables(pivot: pd.DataFrame, title: str, space: int) -> list:
     return tables
 
 
+def pd_frame(header: list[str], rows: list[list[str]]):
+    """Rows of text as a frame whose index is the first column (what rich_tables takes)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([row[1:] for row in rows], columns=header[1:])
+    frame.index = [row[0] for row in rows]
+    frame.index.name = header[0]
+    return frame
+
+
 def print_report(report: Report, console=None) -> None:
     """The table(s) and the failures, with rich, at the console's width (the terminal's; 80
     when output is not a terminal, or $COLUMNS)."""
@@ -165,9 +224,18 @@ def print_report(report: Report, console=None) -> None:
 
     console = console or Console()
     for metric, pivot in metric_tables(report):
-        title = f"{metric}: mean ± std over seeds" if metric else "mean ± std over seeds"
+        title = f"{metric}: {TITLE}" if metric else TITLE
         for table in rich_tables(pivot, title, console.width):
             console.print(table)
+    # the terminal compares the first metric only; comparison.md and report.html hold them all
+    for metric in report.metrics[:1] if not report.cells.empty else []:
+        rows = comparison_rows(report, metric)
+        if rows:
+            frame = pd_frame(comparison_header(report), rows)
+            for table in rich_tables(frame, comparison_title(report, metric), console.width):
+                console.print(table)
+    for line in advice_lines(report)[:1]:
+        console.print("seed advisor: " + line, markup=False, highlight=False)
     for line in failure_lines(report):
         # soft wrap: a path broken over lines could not be copied
         console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)

@@ -1,7 +1,3 @@
-"""The Hydra glue of dlrun: composing configs (a sweep's jobs once per set of group choices:
-job_configs, used by the plugins in hydra_plugins/dlrun_sweeps), the output-directory resolver,
-jobs (seeds, failures as results, resume) and the callback that checks a run before Hydra
-writes anything and tabulates a sweep at its end.
-
-Importing this package imports nothing heavy: `dlrun.record.identity` needs no torch.
-"""
+"""The Hydra glue of multiruns only: the callback that prints a sweep's status line and
+tabulates it at its end (dlrun.sweeps.callback). Nothing below imports this package, and a
+single run never passes through it."""

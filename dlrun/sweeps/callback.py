@@ -1,7 +1,6 @@
-"""dlrun's Hydra callback: before Hydra writes anything, it refuses an output directory that
-cannot be written and a resume that cannot be trusted (one line, exit code 2); during a sweep a
-status line; at its end the comparison table and plot from the run records on disk, and every
-failure.
+"""dlrun's Hydra callback for multiruns: during a sweep a status line; at its end the comparison
+table and plot from the run records on disk, and every failure. (The checks before Hydra writes
+anything are dlrun.record.guard's.)
 
 Everything is read from the sweep directory, so it works the same whether the jobs ran in this
 process (basic launcher) or in others (joblib, submitit, ray).
@@ -19,8 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from dlrun.config.compose import options
 from dlrun.errors import InputError
-from dlrun.job import STOP_FILE
-from dlrun.record.guard import check_output, refusal
+from dlrun.interrupt import pending
+from dlrun.job import STOP_FILE, resume_command
 from dlrun.record.resolvers import resume_requested
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
 
@@ -102,17 +101,6 @@ def status_line(counts: dict[str, int], total: int | None, elapsed_s: float) -> 
     return ", ".join(parts)
 
 
-def refuse_unusable_output(config: DictConfig) -> None:
-    """Refuse, with one line and exit code 2, before Hydra creates or writes anything, what
-    dlrun.record.guard refuses; the job checks it again (Hydra would turn an exception raised
-    here into a warning, so this exits instead, and any error counts)."""
-    try:
-        check_output(config, config.hydra)
-    except Exception as error:
-        print(f"dlrun: error: {refusal(error)}", file=sys.stderr)
-        sys.exit(2)
-
-
 def best_result(sweep_dir: Path, objective: str) -> str | None:
     """The best trial an optimising sweeper (optuna) wrote to optimization_results.yaml."""
     path = sweep_dir / OPTIMIZATION_RESULTS
@@ -127,23 +115,22 @@ def best_result(sweep_dir: Path, objective: str) -> str | None:
 
 
 class DlrunCallback(Callback):
-    """Configured in conf/config.yaml under hydra.callbacks (single runs go through it too)."""
+    """Configured in conf/config.yaml under hydra.callbacks; only a multirun's hooks."""
 
     def __init__(self) -> None:
         self.started = perf_counter()
         self.total: int | None = None
         self.status: SweepStatus | None = None  # a sweep whose jobs run in this process
 
-    def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        refuse_unusable_output(config)
-
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        refuse_unusable_output(config)
         self.started = perf_counter()
         sweep_dir = Path(str(config.hydra.sweep.dir))
         self.total = count_jobs(config)
         (sweep_dir / STOP_FILE).unlink(missing_ok=True)  # from an earlier, resumed sweep
         self.status = SweepStatus(sweep_dir)
+        # Ctrl-C or SIGTERM (dlrun.interrupt): the table of the jobs that ended, how to go on
+        pending.resume = resume_command(config.hydra, sweep_dir, multirun=True)
+        pending.finish = lambda: self.write_table(config)
 
     def on_job_start(self, config: DictConfig, **kwargs) -> None:
         if self.status is not None:  # else a single run, or a job in another process
@@ -155,7 +142,9 @@ class DlrunCallback(Callback):
         self.status.job_ended(config)
         log.info(status_line(self.status.counts(), self.total, perf_counter() - self.started))
 
-    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+    def write_table(self, config: DictConfig) -> tuple | None:
+        """Print and write the comparison table from the run records in the sweep directory;
+        returns the report and the sweeper's best result, None when there are no records."""
         sweep_dir = Path(str(config.hydra.sweep.dir))
         spec = OmegaConf.to_container(config.report) if "report" in config else {}
         objective = config.get("objective", "val/loss")
@@ -163,16 +152,36 @@ class DlrunCallback(Callback):
         # an optimising sweep's table shows what it optimised, unless report.metrics says
         metrics = spec.get("metrics") or ([objective] if best else None)
         try:
-            report = build_report([sweep_dir], spec.get("rows"), spec.get("cols"), metrics)
+            report = build_report(
+                [sweep_dir],
+                spec.get("rows"),
+                spec.get("cols"),
+                metrics,
+                reference=spec.get("reference"),
+                test=spec.get("test", "t"),
+            )
         except InputError as error:  # report.metrics or report.rows naming nothing recorded
             print(f"dlrun: error: {error}", file=sys.stderr)
             sys.exit(2)
         if not report.runs:
             log.warning(f"sweep: no run records in {sweep_dir}")
-            return
+            return None
         print_report(report)
         written = write_report(report, sweep_dir)
+        if spec.get("html", True):
+            from dlrun.report.html import write_html
+
+            written.append(write_html(report, sweep_dir))
         log.info(f"sweep: wrote {', '.join(path.name for path in written)} to {sweep_dir}")
+        return report, best
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        pending.finish = None  # the table is written here, once
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        written = self.write_table(config)
+        if written is None:
+            return
+        report, best = written
         if best:
             print(best)
         if report.failures:

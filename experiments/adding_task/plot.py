@@ -1,7 +1,7 @@
 """Test MSE of each model against the sequence length T, with the mean predictor's test MSE on
 the same splits and the "solved" threshold (test MSE < 0.01, the adding source's criterion).
 
-    python experiments/adding_task/plot.py
+    python experiments/adding_task/plot.py [RESULT_DIR]   (default: this folder)
 
 Reads comparison.csv (written by run.sh's sweep); the mean predictor is computed here from the
 same data (the experiment's dataset settings at each T, its training mean scored on its test
@@ -35,11 +35,11 @@ def mean_predictor_mse(seq_len: int) -> float:
     return baseline_metrics(data)["test"]["loss"]  # the squared loss: the MSE
 
 
-def main() -> None:
-    table = pd.read_csv(HERE / "comparison.csv")
+def main(here: Path = HERE) -> None:
+    table = pd.read_csv(here / "comparison.csv")
     mse = table[table.metric == "test/loss"].pivot(index="seq_len", columns="model", values="mean")
     baselines = pd.Series({t: mean_predictor_mse(t) for t in SEQ_LENS}, name="mean predictor")
-    baselines.rename_axis("seq_len").to_csv(HERE / "baselines.csv")
+    baselines.rename_axis("seq_len").to_csv(here / "baselines.csv")
     figure = Figure(figsize=(7.5, 4.5))
     axes = figure.subplots()
     for model in mse.columns:
@@ -54,9 +54,9 @@ def main() -> None:
     axes.set_title("The adding problem: 1000 Adam steps, clipped at norm 1")
     axes.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     figure.tight_layout()
-    figure.savefig(HERE / "solved.png", dpi=120)
+    figure.savefig(here / "solved.png", dpi=120)
     print(baselines.to_string())
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Reproduces experiments/glm_optimizers/ (about 20 s on the shared 2-core machine): full-batch
+# Reproduces experiments/glm_optimizers/ (20 s on the shared 2-core machine): full-batch
 # SGD and Armijo line search at step sizes 0.1, 1, 10 and Newton (IRLS) on logistic and Poisson
 # regression (conf/experiment/glm_optimizers.yaml: float64, 500 iterations), then the iterations
 # each needs to reach loss − loss* < 1e-8, from every run's steps.csv.
 set -euo pipefail
+# DLRUN_OUTPUTS, DLRUN_RESULTS: where the runs and the result files go (experiments/rerun_all.py)
 cd "$(dirname "$0")/../.."
-out=outputs/glm_optimizers
-here=experiments/glm_optimizers
+out=${DLRUN_OUTPUTS:-outputs}/glm_optimizers
+here=${DLRUN_RESULTS:-experiments}/glm_optimizers
 rm -rf "$out"
+mkdir -p "$here"
 for pair in logistic:synthetic_binary poisson:synthetic_count; do
   model=${pair%%:*} dataset=${pair##*:}
   run() { dlrun --multirun experiment=glm_optimizers model=$model dataset=$dataset "$@"; }
@@ -18,4 +20,4 @@ for pair in logistic:synthetic_binary poisson:synthetic_count; do
     --out "$out/$model"
   for ext in csv md; do cp "$out/$model/comparison.$ext" "$here/final_$model.$ext"; done
 done
-python "$here/tabulate.py" "$out" "$here"
+python experiments/glm_optimizers/tabulate.py "$out" "$here"

@@ -1,6 +1,7 @@
 """Iterations to the optimum per optimizer, from the runs' steps.csv: iterations.csv, .md, .png.
 
 Usage: python experiments/glm_optimizers/tabulate.py OUTPUTS_DIR RESULT_DIR
+(writes iterations.csv, .md, .png and newton_gaps.csv: loss − loss* after each Newton step)
 
 steps.csv holds the loss *before* each step, so row k is L(w_{k-1}); the loss after the last
 step is summary.json's train/loss (the same full training split). loss* is the lowest loss any
@@ -132,12 +133,28 @@ def plot(gaps: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def newton_gaps(gaps: dict) -> pd.DataFrame:
+    """loss − loss* at the start and after each Newton step, until it is rounding (< 10·FLOOR):
+    the quadratic phase the README quotes."""
+    rows = []
+    for model in sorted(gaps):
+        for _, optimizer, _, gap in gaps[model]:
+            if optimizer != "newton":
+                continue
+            for iteration, value in enumerate(gap):
+                rows.append({"model": model, "iteration": iteration, "gap": float(value)})
+                if value < 10 * FLOOR:
+                    break
+    return pd.DataFrame(rows, columns=["model", "iteration", "gap"])
+
+
 def main(outputs: str, result_dir: str) -> None:
     table, gaps = collect(Path(outputs))
     result = Path(result_dir)
     table.to_csv(result / "iterations.csv", index=False)
     (result / "iterations.md").write_text(frame_markdown(table))
     plot(gaps, result / "iterations.png")
+    newton_gaps(gaps).to_csv(result / "newton_gaps.csv", index=False)
     print(frame_markdown(table))
 
 

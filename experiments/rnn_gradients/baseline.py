@@ -1,11 +1,12 @@
 """Test MSE of every model against the mean predictor's on the same data, at each T.
 
-    python experiments/rnn_gradients/baseline.py
+    python experiments/rnn_gradients/baseline.py [RESULT_DIR]   (default: this folder)
 
 Reads comparison.csv (the sweep's test/loss, mean over its seeds); the mean predictor is the
 training split's mean scored on the test split of the experiment's data at each T, for each
 seed the sweep ran (the seed draws the split), averaged as the table averages the runs
-(dlrun.verdict.baseline_metrics), so nothing is retrained. Writes baseline.md beside this file.
+(dlrun.verdict.baseline_metrics), so nothing is retrained. Writes baseline.md and baseline.csv
+(model, seq_len, test_mse, ratio) into RESULT_DIR.
 """
 
 import sys
@@ -35,8 +36,8 @@ def mean_predictor_mse(seq_len: int) -> float:
     return sum(values) / len(values)
 
 
-def main() -> None:
-    table = pd.read_csv(HERE / "comparison.csv")
+def main(here: Path = HERE) -> None:
+    table = pd.read_csv(here / "comparison.csv")
     mse = table[table.metric == "test/loss"].pivot(index="model", columns="seq_len", values="mean")
     mse.loc["mean predictor (baseline)"] = [mean_predictor_mse(t) for t in mse.columns]
     ratio = mse / mse.loc["mean predictor (baseline)"]
@@ -46,9 +47,15 @@ def main() -> None:
     text += frame_markdown(
         ratio.drop(index="mean predictor (baseline)").reset_index().rename(columns=str)
     )
-    (HERE / "baseline.md").write_text(text)
+    (here / "baseline.md").write_text(text)
+    # the same numbers for the README's check (tests/experiments/test_readme_numbers.py)
+    long = mse.rename_axis(index="model", columns="seq_len").stack().rename("test_mse")
+    long = long.to_frame().join(
+        ratio.rename_axis(index="model", columns="seq_len").stack().rename("ratio")
+    )
+    long.reset_index().to_csv(here / "baseline.csv", index=False)
     print(text)
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

@@ -1,6 +1,7 @@
 """‖∂L/∂h_t‖ against t for every model at one sequence length, from the runs' grad_norms.csv.
 
-python experiments/rnn_gradients/plot_through_time.py outputs/rnn_gradients 200
+python experiments/rnn_gradients/plot_through_time.py outputs/rnn_gradients 200 [RESULT_DIR]
+(RESULT_DIR: where through_time.png goes; default this folder)
 """
 
 import json
@@ -36,4 +37,5 @@ def main(sweep: Path, seq_len: int, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]), Path(__file__).parent / "through_time.png")
+    here = Path(sys.argv[3]) if len(sys.argv) > 3 else Path(__file__).parent
+    main(Path(sys.argv[1]), int(sys.argv[2]), here / "through_time.png")

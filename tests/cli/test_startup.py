@@ -55,16 +55,3 @@ def test_the_probe_sees_what_a_run_imports(tmp_path):
     )
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("loaded:")]
     assert "torch" in line, result.stderr
-
-
-@pytest.mark.parametrize(
-    "args", [["--help"], ["-sc", "install=bash"], ["--cfg", "job", "model=gru"]]
-)
-def test_print_only_commands_print_what_hydra_alone_prints(dlrun_main, monkeypatch, args):
-    """One config repository for every group listing (dlrun.print_only) changes no output."""
-    from dlrun import cli
-
-    code, reused, _ = dlrun_main(*args)
-    monkeypatch.setattr(cli, "is_print_only", lambda args: False)  # Hydra as it comes
-    plain_code, plain, _ = dlrun_main(*args)
-    assert (code, reused) == (plain_code, plain) and reused

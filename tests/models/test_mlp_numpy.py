@@ -110,7 +110,11 @@ def test_hidden_empty_is_a_glm_in_numpy(run_dlrun):
     assert ours["metrics"]["train/loss"] == pytest.approx(glm["metrics"]["train/loss"], rel=1e-9)
 
 
-def test_non_cpu_device_is_refused():
-    model = from_schema(MLPNumpyConfig, DataInfo((3,), "regression"), hidden=[2])
-    with pytest.raises(InputError, match="device=cpu"):
-        model.to("meta")
+def test_non_cpu_device_is_refused_where_the_model_is_built():
+    from dlrun.build import build_data, build_model
+    from dlrun.config.compose import compose_config
+
+    cfg, names = compose_config("model=mlp_numpy", "device=cpu")
+    data = build_data(cfg, names["model"], torch.device("cpu"), torch.float32)
+    with pytest.raises(InputError, match="allowed: device=cpu"):
+        build_model(cfg, data, torch.device("meta"), torch.float32)

@@ -217,3 +217,39 @@ def test_any_garbage_checkpoint_is_one_input_error(tmp_path):
         path.write_bytes(rng.bytes(int(rng.integers(1, 3000))))
         with pytest.raises(InputError, match="is damaged|pickled object|not a dlrun checkpoint"):
             load_checkpoint(path, "cpu")
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"model: [unclosed\n  - :", b"- a list\n- not a config\n", b"\x00\xff\xfe"]
+)
+def test_a_garbled_saved_config_refuses_the_resume_and_touches_nothing(
+    dlrun_main, tmp_path, garbage
+):
+    """The resume check cannot be skipped: with .hydra/config.yaml garbled it cannot compare
+    configurations, so `resume=RUN optimizer.lr=0.5` must not continue a run trained at 0.1."""
+    run_dir = tmp_path / "run"
+    overrides = (*OVERRIDES, "trainer.max_epochs=2", f"hydra.run.dir={run_dir}")
+    assert dlrun_main(*overrides)[0] == 0
+    (run_dir / ".hydra" / "config.yaml").write_bytes(garbage)
+    before = snapshot(run_dir)
+    code, out, err = dlrun_main(*overrides, f"resume={run_dir}", "optimizer.lr=0.5")
+    assert code == 2 and "Traceback" not in out + err, err
+    (line,) = [line for line in err.splitlines() if line.strip()]
+    assert line.startswith("dlrun: error: resume=") and "config.yaml is damaged" in line
+    assert snapshot(run_dir) == before
+
+
+@pytest.mark.parametrize("garbage", [b"{not json", b"[1, 2]", b'{"complete": true}'])
+def test_a_damaged_job_file_refuses_the_sweep_resume_and_keeps_its_table(
+    dlrun_main, tmp_path, garbage
+):
+    sweep = tmp_path / "sweep"
+    args = ("-m", "model=logistic", "dataset=breast_cancer", "seed=0,1", "trainer.max_epochs=1")
+    assert dlrun_main(*args, f"hydra.sweep.dir={sweep}")[0] == 0
+    (sweep / "1" / "job.json").write_bytes(garbage)
+    before = snapshot(sweep)
+    code, out, err = dlrun_main(*args, f"resume={sweep}")
+    assert code == 2 and "Traceback" not in out + err, err
+    (line,) = [line for line in err.splitlines() if line.strip()]
+    assert line.startswith("dlrun: error: resume:") and "job.json is damaged" in line, line
+    assert snapshot(sweep) == before

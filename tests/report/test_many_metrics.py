@@ -47,11 +47,22 @@ def test_metrics_of_a_report_without_columns_are_one_table(many_metrics, capsys,
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert max(map(len, lines)) <= 80
-    assert sum("mean ± std over seeds" in line for line in lines) == 1  # one title, one table
+    assert sum("mean ± 95% t interval over seeds" in line for line in lines) == 1  # one table
     # metrics down the rows, the models across: the cnn's value of every metric is shown
     assert "metric \\ model" in out
     for name in METRICS:
         assert sum(line.lstrip("│ ").startswith(name) for line in lines) == 1
-    assert "0.75 ± 0.7071" in out  # layer0: 0.25 and 1.25 over the two seeds
+    # layer0: 0.25 and 1.25 over the two seeds, t interval 0.75 ± 12.71 · 0.7071 / √2 = 6.35
+    assert "│ invariance/layer0 │     1 ± 6 │" in out  # the interval supports no decimals
     text = markdown_report(many_metrics)
-    assert text.count("## ") == 1 and "| metric \\ model | cnn | mlp |" in text
+    assert (
+        text.count("\n## ") + text.startswith("## ") == 1
+        and "| metric \\ model | cnn | mlp |" in text
+    )
+
+
+def test_the_missing_mark_is_explained_only_when_a_cell_lacks_a_value(many_metrics):
+    many_metrics.metrics = METRICS[:1]  # the mlp records no invariance: one cell without value
+    assert "red ×" in report_figure(many_metrics).get_suptitle()
+    many_metrics.metrics = METRICS[-1:]  # test/acc: every cell has a value
+    assert "red ×" not in report_figure(many_metrics).get_suptitle()

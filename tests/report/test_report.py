@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from scipy import stats as scipy_stats
 
 from dlrun.report import build_report, write_report
+from dlrun.report.stats import format_estimate
 
 MODELS, SEQ_LENS, SEEDS = ("lstm", "rnn"), (10, 100), (0, 1, 2)
 
@@ -78,7 +80,8 @@ def test_rows_and_cols_can_be_swapped_and_metrics_chosen(sweep):
     table = report.table()
     assert list(table.index) == ["10", "100"] and list(table.columns) == ["lstm", "rnn"]
     loss = 1 - np.array(values[("rnn", 10)])
-    assert table.loc["10", "rnn"] == f"{loss.mean():.4g} ± {loss.std(ddof=1):.4g}"
+    half = scipy_stats.t.ppf(0.975, len(loss) - 1) * loss.std(ddof=1) / np.sqrt(len(loss))
+    assert table.loc["10", "rnn"] == format_estimate("val/loss", loss.mean(), half)
 
 
 def test_written_files_and_partial_sweeps(sweep, tmp_path_factory):

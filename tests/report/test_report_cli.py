@@ -5,9 +5,11 @@ import sys
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 from test_report import write_sweep
 
 from dlrun.report.cli import main
+from dlrun.report.stats import format_estimate
 
 
 @pytest.fixture
@@ -54,7 +56,8 @@ def test_dlrun_report_lists_an_unreadable_record_and_tabulates_the_rest(sweep, c
     text = (sweep_dir / "comparison.md").read_text()
     assert "| None |" not in text  # a record without overrides is listed, in no cell
     accs = values[("lstm", 10)]
-    assert f"| lstm | {100 * np.mean(accs):.2f}% ± {100 * np.std(accs, ddof=1):.2f}%" in text
+    half = scipy_stats.t.ppf(0.975, len(accs) - 1) * np.std(accs, ddof=1) / np.sqrt(len(accs))
+    assert f"| lstm | {format_estimate('val/acc', np.mean(accs), half)} |" in text
 
 
 def test_dlrun_report_runs_without_importing_torch(sweep):
