@@ -42,9 +42,9 @@ def test_the_sequence_trainer_keeps_the_best_weights_and_stops_once_solved():
     cfg, _ = compose_config("model=lstm")
     trainer = cfg.trainer
     assert trainer.early_stopping.enabled and trainer.early_stopping.stop_when_solved
-    # longer than the headline LSTM (T = 200, seed 0) waited for a new best on the mean
-    # predictor's plateau (29 evaluations) before solving: see conf/trainer/sequence.yaml
-    assert trainer.early_stopping.patience == 60
+    # longer than the LSTM at T = 200 waited for a new best on the mean predictor's plateau
+    # before solving (at most 81 evaluations over seeds 0-4): see conf/trainer/sequence.yaml
+    assert trainer.early_stopping.patience == 100
     assert trainer.max_steps is not None and trainer.clip_grad_norm is not None
     # a tabular model keeps the plain trainer: no early stopping unless asked for
     default = compose_config("model=mlp")[0].trainer
