@@ -73,6 +73,18 @@ def build_data(cfg: DictConfig, model_name: str, device: torch.device, dtype: to
     )
 
 
+def planned_task(cfg: DictConfig) -> str:
+    """The task a run of cfg trains, resolved as dlrun.data.splits.prepare resolves it: from
+    dataset.task, the model's GLM family or the source's own task, without loading data; only
+    a source whose target decides (a user's CSV or npz file) is loaded."""
+    source = _instantiate(cfg.dataset)
+    family = cfg.model.get("family")
+    known = source.task or (None if family is None else str(family)) or source.own_task
+    if known is not None:
+        return known
+    return build_data(cfg, "model", torch.device("cpu"), torch.float64).task
+
+
 def data_info(data: Data) -> DataInfo:
     """What a model is told of the prepared data (the one contract, dlrun.models.base)."""
     return DataInfo(

@@ -134,8 +134,9 @@ class RunConsole:
             return
         total = total_epochs * steps_per_epoch
         total = total if max_steps is None else min(total, max_steps)
+        last_epoch = -(-total // max(1, steps_per_epoch))  # the bound that applies, in epochs
         self.progress = StepProgress(
-            TextColumn(f"epoch {{task.fields[epoch]}}/{total_epochs}"),
+            TextColumn(f"epoch {{task.fields[epoch]}}/{last_epoch}"),
             BarColumn(bar_width=None),
             MofNCompleteColumn(),
             TextColumn("steps"),
@@ -202,10 +203,28 @@ def result_table(
     return table
 
 
+# where a verdict may break: after the colon that ends its numbers, after each outcome's ';'
+PHRASE_END = re.compile(r"(?<=[:;]) ")
+
+
+def phrase_lines(text: str, width: int) -> str:
+    """text on one line where it fits in `width` columns, else broken between its phrases
+    (after ':' or ';'), each line holding as many whole phrases as fit."""
+    phrases = PHRASE_END.split(text)
+    lines = [phrases[0]]
+    for phrase in phrases[1:]:
+        if len(lines[-1]) + 1 + len(phrase) <= width:
+            lines[-1] += " " + phrase
+        else:
+            lines.append(phrase)
+    return "\n".join(lines)
+
+
 def print_table(title: str, table: Table, footer: str | None = None) -> None:
-    """The title, the table, and a closing line (the verdict) when given."""
+    """The title, the table, and a closing line (the verdict) when given, broken between its
+    phrases where it does not fit the terminal (a word wrap split `not` from `solved`)."""
     console = Console()  # the terminal's width; columns wrap rather than spill over
     console.print(title)
     console.print(table)
     if footer is not None:
-        console.print(footer)
+        console.print(phrase_lines(footer, console.width))

@@ -16,8 +16,17 @@ METRIC_NAMES = {
     "count": ("loss", "deviance"),
     "multiclass": ("loss", "acc"),
 }
+# the splits a run's metrics are recorded for (summary.json: val/acc, baseline/test/loss)
+SPLITS = ("train", "val", "test")
 TRANSFER = {"regression": "identity", "binary": "sigmoid", "count": "exp", "multiclass": "softmax"}
 CLASSIFICATION = ("binary", "multiclass")
+
+
+def recorded_names(task: str) -> list[str]:
+    """The task's metrics as a run records them: train/loss, ..., and the trivial predictor's
+    beside them, baseline/train/loss, ..."""
+    names = [f"{split}/{name}" for split in SPLITS for name in METRIC_NAMES[task]]
+    return names + [f"baseline/{name}" for name in names]
 
 
 def check_task(task: str) -> str:

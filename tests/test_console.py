@@ -63,6 +63,49 @@ def test_the_bar_counts_steps_within_an_epoch_from_the_counter(terminal):
     run_console.stop()
 
 
+def shown_rows(screen: io.StringIO) -> list[str]:
+    """The rows a terminal shows: each as the last write to it left them."""
+    return [ANSI.sub("", row).split("\r")[-1] for row in screen.getvalue().split("\n")]
+
+
+@pytest.mark.parametrize(
+    "max_epochs, max_steps, shown",
+    [(100000, 5000, "epoch 3/228"), (5, 5000, "epoch 3/5"), (5, None, "epoch 3/5")],
+)
+def test_the_bar_names_the_epoch_bound_that_applies(terminal, max_epochs, max_steps, shown):
+    run_console = RunConsole(interactive=True)
+    run_console.start(total_epochs=max_epochs, steps_per_epoch=22, max_steps=max_steps)
+    run_console.epoch_started(3, steps_done=44, steps_taken=lambda: 0)
+    run_console.progress.refresh()
+    run_console.stop()
+    assert [row for row in shown_rows(terminal) if row.startswith(f"{shown} ")]
+
+
+VERDICT = (
+    "test mse 0.1652 (mean predictor 0.1667): no better than the mean predictor; "
+    "not solved (test mse < 0.01)"
+)
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 200])
+def test_a_verdict_stays_on_one_line_where_it_fits_else_breaks_between_phrases(
+    monkeypatch, capsys, width
+):
+    monkeypatch.setenv("COLUMNS", str(width))
+    console_module.print_table("title", console_module.result_table({}), VERDICT)
+    out = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(out) if line.startswith("test mse"))
+    verdict = out[start:]
+    phrases = ["test mse 0.1652 (mean predictor 0.1667):", "no better than the mean predictor;"]
+    phrases.append("not solved (test mse < 0.01)")
+    if len(VERDICT) <= width:
+        assert verdict == [VERDICT]
+    else:
+        assert all(len(line) <= width for line in verdict)
+        for phrase in phrases:  # each phrase whole on one line
+            assert any(phrase in line for line in verdict)
+
+
 def test_regression_line_fits_80_columns_and_keeps_the_main_metric():
     metrics = {
         split: {"loss": 31660.5, "rmse": 177.9, "r2": -0.2355, "nrmse": 1.112}

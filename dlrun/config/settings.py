@@ -19,8 +19,8 @@ class ReportConfig:
     rows: list[str] | None = None
     cols: list[str] | None = None
     metrics: list[str] | None = None
-    # the configuration every other cell is compared with, e.g. report.reference=model=lstm
-    # (key=value pairs of the table's keys); null = the first row
+    # the configuration every other cell is compared with, e.g. "report.reference='model=lstm'"
+    # (key=value pairs of the table's keys, quoted for Hydra's grammar); null = the first row
     reference: str | None = None
     # the paired test when two cells ran the same seeds: t | wilcoxon (unpaired: Welch's t)
     test: str = "t"

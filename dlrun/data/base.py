@@ -35,7 +35,6 @@ class Table:
     y: np.ndarray
     feature_names: list[str]
     kind: str = "tabular"
-    task: str | None = None
     X_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     true_coefficients: dict[str, np.ndarray] | None = None
@@ -71,11 +70,16 @@ class Source:
     """Options common to every dataset; subclasses implement `load(seed) -> Table`.
 
     Defaults and range rules of every source's arguments: dlrun/config/dataset.py.
-    A source whose task defines "solved" declares it as `criterion`.
+    A source whose task defines "solved" declares it as `criterion`; one whose targets are
+    always of one task declares it as `own_task`.
     """
 
     kind = "tabular"
     criterion: Criterion | None = None
+    # the task its targets always are (the adding problem's sums: regression); None: its
+    # target decides (a user's file). Known without loading: a sweep checks report.metrics
+    # against it before any job runs (dlrun.sweeps.plan).
+    own_task: str | None = None
 
     def __init__(
         self, *, task: str | None, val_fraction: float, test_fraction: float, standardize: bool

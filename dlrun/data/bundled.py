@@ -21,8 +21,12 @@ class Bundled(Source):
         super().__init__(**common)
         self.name = name
 
+    @property
+    def own_task(self) -> str:
+        return LOADERS[self.name][1]
+
     def load(self, seed: int) -> Table:
-        loader, task = LOADERS[self.name]
+        loader = LOADERS[self.name][0]
         bunch = loader()
         names = [str(name) for name in bunch.feature_names]
         class_names = [str(c) for c in bunch.target_names] if "target_names" in bunch else None
@@ -31,7 +35,6 @@ class Bundled(Source):
             bunch.data,
             bunch.target,
             names,
-            task=task,
             class_names=class_names,
             image_shape=image_shape,
         )

@@ -86,7 +86,7 @@ class CsvFile(Source):
             )
         X = np.column_stack([_numeric_column(frame, c, self.where) for c in features])
         y = _numeric_column(frame, self.target, self.where)
-        return Table(X, y, features, task=None)
+        return Table(X, y, features)
 
     def read_frame(self) -> pd.DataFrame:
         """The file as a table; pandas' (multi-line) complaints become one line."""

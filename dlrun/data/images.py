@@ -45,6 +45,7 @@ class Shapes(Source):
     """Small patterns (5×5) at random offsets on a size×size canvas; label = the pattern."""
 
     kind = "image"
+    own_task = "multiclass"  # the label is the pattern
 
     def __init__(
         self,
@@ -64,7 +65,7 @@ class Shapes(Source):
         X, y = stamp_shapes(self.n_samples, self.size, self.n_classes, self.noise, self.data_seed)
         names = [f"p{r}_{c}" for r in range(self.size) for c in range(self.size)]
         classes = list(PATTERNS)[: self.n_classes]
-        return Table(X, y, names, kind="image", task="multiclass", class_names=classes)
+        return Table(X, y, names, kind="image", class_names=classes)
 
 
 def draw_waveforms(
@@ -96,6 +97,7 @@ class Waveforms(Source):
     either in 1-D."""
 
     kind = "any"  # sequence or tabular, by `sequence`
+    own_task = "multiclass"  # the label is the waveform
 
     def __init__(
         self,
@@ -118,4 +120,4 @@ class Waveforms(Source):
             X, names, kind = X[:, :, None], ["signal"], "sequence"
         else:
             names, kind = [f"t{t}" for t in range(self.length)], "tabular"
-        return Table(X, y, names, kind=kind, task="multiclass", class_names=list(WAVEFORMS))
+        return Table(X, y, names, kind=kind, class_names=list(WAVEFORMS))

@@ -35,6 +35,7 @@ class Adding(SequenceSource):
     is reported beside it."""
 
     criterion = Criterion(metric="loss", threshold=0.01, label="mse")
+    own_task = "regression"
 
     def load(self, seed: int) -> Table:
         rng = np.random.default_rng(self.data_seed)
@@ -46,7 +47,7 @@ class Adding(SequenceSource):
         markers[rows, first] = markers[rows, second] = 1.0
         X = np.stack([values, markers], axis=-1)  # (N, T, 2)
         y = values[rows, first] + values[rows, second]
-        return Table(X, y, ["value", "marker"], kind="sequence", task="regression")
+        return Table(X, y, ["value", "marker"], kind="sequence")
 
 
 class Copy(SequenceSource):
@@ -54,6 +55,8 @@ class Copy(SequenceSource):
     a delimiter, then recall the symbols. One-hot inputs over blank, the symbols and the
     delimiter; a target at every step (blank until the recall). Guessing blanks, then uniform
     symbols, scores cross-entropy length·log(n_symbols)/(seq_len + 2·length)."""
+
+    own_task = "multiclass"
 
     def __init__(self, *, n_symbols: int, length: int, **options) -> None:
         super().__init__(**options)
@@ -71,7 +74,7 @@ class Copy(SequenceSource):
         y = np.zeros((n, total), dtype=np.int64)
         y[:, -k:] = symbols
         names = ["blank", *[f"symbol{i}" for i in range(1, self.n_symbols + 1)], "delimiter"]
-        return Table(X, y, names, kind="sequence", task="multiclass")
+        return Table(X, y, names, kind="sequence")
 
 
 def windows(series: np.ndarray, seq_len: int, horizon: int, inputs: np.ndarray | None = None):
@@ -118,14 +121,13 @@ def forecasting_table(
     steps = np.arange(len(X)) + seq_len - 1  # window i ends at step i + T − 1
     if n_test == 0:
         whole = Series(inputs[:, None], targets, steps)
-        return Table(X, y, [name], kind="sequence", task="regression", series=whole)
+        return Table(X, y, [name], kind="sequence", series=whole)
     whole = Series(inputs[:, None], targets, steps[:n_train], steps[-n_test:])
     return Table(
         X[:n_train],
         y[:n_train],
         [name],
         kind="sequence",
-        task="regression",
         X_test=X[-n_test:],
         y_test=y[-n_test:],
         series=whole,
@@ -161,6 +163,8 @@ class MackeyGlass(SequenceSource):
     """Forecast the τ = 17 Mackey-Glass series `horizon` steps ahead from seq_len past values
     (horizon 1: one-step; larger: multi-step). NRMSE = val/rmse ÷ std(y) = sqrt(1 − R²)."""
 
+    own_task = "regression"
+
     def __init__(self, *, horizon: int, tau: float, step: float, **options) -> None:
         super().__init__(**options)
         self.horizon, self.tau, self.step = horizon, tau, step
@@ -189,6 +193,8 @@ def narma10(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 class Narma10(SequenceSource):
     """NARMA-10: from the last seq_len inputs u, predict the system's next output."""
 
+    own_task = "regression"
+
     def load(self, seed: int) -> Table:
         u, y = narma10(self.n_samples + self.seq_len, self.data_seed)
         return forecasting_table(y, self.seq_len, 1, self.test_fraction, "u", inputs=u)
@@ -199,6 +205,7 @@ class SeqDigits(Source):
     (64 steps of 1) like sequential MNIST; the length is the image's, not seq_len."""
 
     kind = "sequence"
+    own_task = "multiclass"
 
     def __init__(self, *, pixel_by_pixel: bool, **common) -> None:
         super().__init__(**common)
@@ -209,9 +216,7 @@ class SeqDigits(Source):
         X = bunch.images.reshape(-1, 64, 1) if self.pixel_by_pixel else bunch.images
         names = ["pixel"] if self.pixel_by_pixel else [f"column{i}" for i in range(8)]
         class_names = [str(c) for c in bunch.target_names]
-        return Table(
-            X, bunch.target, names, kind="sequence", task="multiclass", class_names=class_names
-        )
+        return Table(X, bunch.target, names, kind="sequence", class_names=class_names)
 
 
 class Sunspots(Source):
@@ -219,6 +224,7 @@ class Sunspots(Source):
     extra `pip install 'dlrun[series]'`): forecast `horizon` years ahead from seq_len years."""
 
     kind = "sequence"
+    own_task = "regression"
 
     def __init__(self, *, seq_len: int, horizon: int, **common) -> None:
         super().__init__(**common)

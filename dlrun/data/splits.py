@@ -64,7 +64,7 @@ def infer_task(y: np.ndarray) -> str:
     return "count" if values.min() >= 0 else "regression"
 
 
-def resolve_task(configured: str | None, family: str | None, table: Table, y: np.ndarray) -> str:
+def resolve_task(configured: str | None, family: str | None, own: str | None, y: np.ndarray) -> str:
     """dataset.task if given, else the GLM family of the model, else the source's, else inferred."""
     if configured is not None and family is not None and configured != family:
         from dlrun.models.glm import MODEL_OF_FAMILY
@@ -73,7 +73,7 @@ def resolve_task(configured: str | None, family: str | None, table: Table, y: np
             f"dataset.task={configured} does not fit model={MODEL_OF_FAMILY[family]} "
             f"(a {family} GLM); use model={MODEL_OF_FAMILY[configured]} or a network"
         )
-    return configured or family or table.task or infer_task(y)
+    return configured or family or own or infer_task(y)
 
 
 def encode_labels(task: str, y: np.ndarray, model: str) -> tuple[np.ndarray, list[str] | None]:
@@ -159,7 +159,7 @@ def prepare(
         if has_test
         else y
     )
-    task = resolve_task(source.task, family, table, all_y)
+    task = resolve_task(source.task, family, source.own_task, all_y)
     encoded, class_names = encode_labels(task, all_y, model)
     class_names = (
         table.class_names

@@ -48,9 +48,13 @@ class SyntheticGLM(Source):
         self.n_samples, self.n_features, self.n_classes = n_samples, n_features, n_classes
         self.noise, self.data_seed = noise, data_seed
 
+    @property
+    def own_task(self) -> str | None:
+        return self.task  # the schema requires dataset.task: the GLM the labels are drawn from
+
     def load(self, seed: int) -> Table:
         X, y, truth = draw_glm(
             self.task, self.n_samples, self.n_features, self.n_classes, self.noise, self.data_seed
         )
         names = [f"x{i}" for i in range(self.n_features)]
-        return Table(X, y, names, task=self.task, true_coefficients=truth)
+        return Table(X, y, names, true_coefficients=truth)

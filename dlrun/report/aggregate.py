@@ -3,6 +3,7 @@
 (seeds) with its 95% t interval, compared with a reference cell and with the task's baseline
 (dlrun.report.compare). Failed and diverged runs are counted in their cell, never dropped."""
 
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from dlrun.report.stats import TESTS, format_estimate, t_half_width
 # Keys that say how a run was started, not which configuration it trained: never pivoted on
 # (the replicates, seeds, are aggregated over instead).
 NOT_CONFIGURATION = (*NOT_IDENTITY, *REPLICATE_KEYS)
+log = logging.getLogger("dlrun")
 # The default metric: the first of these the runs recorded.
 PREFERRED_METRICS = ("test/acc", "val/acc", "test/loss", "val/loss", "train/loss")
 
@@ -85,17 +87,23 @@ def recorded_metrics(runs: list[Run]) -> list[str]:
     return sorted(names) + sorted(numbers - names)
 
 
-def check_metrics(runs: list[Run], metrics: list[str] | None, option: str) -> None:
-    """Refuse a metric no run recorded (its table would be all dashes); when no run recorded
-    any metric (every job failed), the table of failures is still made."""
-    if not any(run.summary.get("metrics") for run in runs):
-        return
+def check_metrics(
+    runs: list[Run], metrics: list[str] | None, option: str, skip_unknown: bool = False
+) -> list[str] | None:
+    """The metrics asked for, refusing one no run recorded (its table would be all dashes), or
+    with `skip_unknown` leaving it out with a warning, so that one name does not drop the other
+    tables (a sweep, whose names dlrun.sweeps.plan checked before it trained). When no run
+    recorded any metric (every job failed), the table of failures is still made."""
+    if not metrics or not any(run.summary.get("metrics") for run in runs):
+        return metrics
     known = recorded_metrics(runs)
-    for metric in metrics or []:
-        if metric not in known:
-            raise InputError(
-                f"{option}={metric}: no run recorded this metric; recorded: {', '.join(known)}"
-            )
+    unknown = [metric for metric in metrics if metric not in known]
+    message = f"no run recorded this metric; recorded: {', '.join(known)}"
+    if unknown and not skip_unknown:
+        raise InputError(f"{option}={unknown[0]}: {message}")
+    for metric in unknown:
+        log.warning(f"{option}={metric}: left out of the tables: {message}")
+    return [metric for metric in metrics if metric in known] or None
 
 
 def choose_metrics(runs: list[Run], metrics: list[str] | None) -> list[str]:
@@ -250,10 +258,12 @@ def build_report(
     options: dict[str, str] = SWEEP_OPTIONS,
     reference: str | None = None,
     test: str = "t",
+    skip_unknown_metrics: bool = False,
 ) -> Report:
     """Read every run record under `paths` and aggregate it into a comparison, each cell
     against `reference` ('model=lstm'; default the first row) and the baseline; a row or
-    column key or a metric that no run has raises InputError, naming it as `options` spell it."""
+    column key or a metric that no run has raises InputError, naming it as `options` spell it
+    (a metric is left out instead with `skip_unknown_metrics`)."""
     if test not in TESTS:
         raise InputError(f"{options.get('test', 'test')}={test}: one of {', '.join(TESTS)}")
     runs = [run for run in load_runs(paths) if run.status != SKIPPED]
@@ -261,7 +271,7 @@ def build_report(
     placed = [run for run in runs if run.status != UNREADABLE or run.overrides]
     check_keys(placed, rows, options["rows"])
     check_keys(placed, cols, options["cols"])
-    check_metrics(placed, metrics, options["metrics"])
+    metrics = check_metrics(placed, metrics, options["metrics"], skip_unknown_metrics)
     rows, cols = choose_layout(placed, rows, cols)
     metrics = choose_metrics(placed, metrics)
     cells, values = aggregate(placed, rows, cols, metrics)

@@ -18,9 +18,14 @@ def format_percent(fraction: float) -> str:
     return f"{100 * fraction:.2f}%"
 
 
+def in_percent(name: str) -> bool:
+    """Whether a metric is shown in percent (accuracies: val/acc, baseline/test/acc)."""
+    return name.endswith("acc")
+
+
 def format_metric(name: str, value: float) -> str:
     """A metric's value as shown everywhere: accuracies in percent, others to 4 digits."""
-    return format_percent(value) if name.endswith("acc") else f"{value:.4g}"
+    return format_percent(value) if in_percent(name) else f"{value:.4g}"
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence], align: str = "") -> str:

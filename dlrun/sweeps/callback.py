@@ -22,6 +22,7 @@ from dlrun.interrupt import pending
 from dlrun.job import STOP_FILE, resume_command
 from dlrun.record.resolvers import resume_requested
 from dlrun.report import build_report, find_run_dirs, load_run, print_report, write_report
+from dlrun.sweeps.plan import check_report_metrics, planned_tasks
 
 log = logging.getLogger("dlrun")
 OPTIMIZATION_RESULTS = "optimization_results.yaml"  # written by hydra-optuna-sweeper
@@ -114,6 +115,23 @@ def best_result(sweep_dir: Path, objective: str) -> str | None:
     return f"sweep: {count} Pareto-optimal trials in {path}"
 
 
+def refuse_report_metrics(config: DictConfig) -> None:
+    """End the command with one line and exit code 2, before any job runs, when report.metrics
+    names a metric no job of the sweep will record (dlrun.sweeps.plan). Hydra turns an exception
+    raised in a callback into a warning, so this exits."""
+    metrics = OmegaConf.select(config, "report.metrics")
+    if not metrics:
+        return
+    tasks = planned_tasks(config)
+    if tasks is None:  # not known before the sweep: the end of the sweep checks what was recorded
+        return
+    try:
+        check_report_metrics(list(metrics), tasks)
+    except InputError as error:
+        print(f"dlrun: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
 class DlrunCallback(Callback):
     """Configured in conf/config.yaml under hydra.callbacks; only a multirun's hooks."""
 
@@ -123,6 +141,7 @@ class DlrunCallback(Callback):
         self.status: SweepStatus | None = None  # a sweep whose jobs run in this process
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        refuse_report_metrics(config)
         self.started = perf_counter()
         sweep_dir = Path(str(config.hydra.sweep.dir))
         self.total = count_jobs(config)
@@ -159,8 +178,9 @@ class DlrunCallback(Callback):
                 metrics,
                 reference=spec.get("reference"),
                 test=spec.get("test", "t"),
+                skip_unknown_metrics=True,
             )
-        except InputError as error:  # report.metrics or report.rows naming nothing recorded
+        except InputError as error:  # report.rows or report.cols naming nothing recorded
             print(f"dlrun: error: {error}", file=sys.stderr)
             sys.exit(2)
         if not report.runs:

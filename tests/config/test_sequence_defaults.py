@@ -42,7 +42,9 @@ def test_the_sequence_trainer_keeps_the_best_weights_and_stops_once_solved():
     cfg, _ = compose_config("model=lstm")
     trainer = cfg.trainer
     assert trainer.early_stopping.enabled and trainer.early_stopping.stop_when_solved
-    assert trainer.early_stopping.patience is None  # the plateau must not end the run
+    # longer than the LSTM at T = 200 waited for a new best on the mean predictor's plateau
+    # before solving (at most 81 evaluations over seeds 0-4): see conf/trainer/sequence.yaml
+    assert trainer.early_stopping.patience == 100
     assert trainer.max_steps is not None and trainer.clip_grad_norm is not None
     # a tabular model keeps the plain trainer: no early stopping unless asked for
     default = compose_config("model=mlp")[0].trainer
@@ -93,3 +95,12 @@ def test_stopping_once_solved_without_a_validation_split_is_one_line(dlrun_main)
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in out + err
     assert err.startswith("dlrun: error: trainer.early_stopping.stop_when_solved=true needs a val")
     assert "trainer.early_stopping.stop_when_solved=false" in err
+
+
+def test_a_hopeless_sequence_run_stops_for_patience_and_keeps_its_verdict(run_dlrun):
+    summary, _ = run_dlrun(
+        "model=rnn", "seq_len=30", "dataset.n_samples=120", "trainer.early_stopping.patience=3"
+    )
+    assert summary["stopped"] == "early_stopping"
+    assert summary["epochs"] == summary["selected_epoch"] + 3 < 100
+    assert summary["solved"] is False and "not solved" in summary["verdict"]

@@ -195,4 +195,4 @@ def test_a_report_naming_nothing_recorded_ends_the_sweep_in_one_line(
     code, _, err = dlrun_main("-m", *quick, "seed=0,1", report, f"hydra.sweep.dir={tmp_path}/s")
     assert code == 2 and "Traceback" not in err
     (line,) = [line for line in err.splitlines() if line.startswith("dlrun: error:")]
-    assert phrase in line and ("recorded" in line or "keys" in line)
+    assert phrase in line and ("records" in line or "keys" in line)
