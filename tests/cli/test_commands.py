@@ -323,6 +323,7 @@ SLOW_SCRIPTS = {
     "convexity": 13,
     "esn_mackey_glass": 68,
     "glm_optimizers": 18,
+    "lstm_vs_gru": 14,  # 10 headline-size recurrent runs, even at two steps each
     "model_comparison": 18,
     "resnet_depth": 99,
     "rnn_gradients": 10,
