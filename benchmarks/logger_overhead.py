@@ -17,7 +17,7 @@ import torch
 
 from dlrun.config.compose import compose_config
 from dlrun.console import RunConsole
-from dlrun.logger import TensorBoardLogger
+from dlrun.record.logger import TensorBoardLogger
 from dlrun.run import run
 
 RUN = ["model=mlp", "dataset=digits", "trainer.max_epochs=20", "threads=1"]

@@ -14,9 +14,9 @@ from dlrun.config.trainer import TrainerConfig
 from dlrun.config.validate import check_config
 from dlrun.data.splits import Data, prepare
 from dlrun.errors import InputError
-from dlrun.logger import CsvLogger
 from dlrun.models.base import DataInfo
 from dlrun.models.head import DeepGLM
+from dlrun.record.logger import CsvLogger
 from dlrun.selection import check_early_stopping
 
 TORCH_DEFAULT_THREADS = torch.get_num_threads()

@@ -94,9 +94,9 @@ class TrainerConfig:
 
 @dataclass
 class LoggerConfig:
-    """logger=csv: the run record's CSV files only (dlrun.logger)."""
+    """logger=csv: the run record's CSV files only (dlrun.record.logger)."""
 
-    _target_: str = "dlrun.logger.CsvLogger"
+    _target_: str = "dlrun.record.logger.CsvLogger"
 
 
 def check_subdir(subdir: str) -> None:
@@ -112,7 +112,7 @@ def check_subdir(subdir: str) -> None:
 
 @dataclass
 class TensorBoardConfig(LoggerConfig):
-    _target_: str = "dlrun.logger.TensorBoardLogger"
+    _target_: str = "dlrun.record.logger.TensorBoardLogger"
     # the event files' folder inside the run directory
     subdir: str = "tensorboard"
 
@@ -122,7 +122,7 @@ class TensorBoardConfig(LoggerConfig):
 
 @dataclass
 class MlflowConfig(LoggerConfig):
-    _target_: str = "dlrun.logger.MlflowLogger"
+    _target_: str = "dlrun.record.logger.MlflowLogger"
     # null: a file store in <run dir>/<subdir>, one per run; or an MLflow tracking URI that
     # runs share (sqlite:///mlflow.db with sqlalchemy installed, http://host:5000)
     tracking_uri: str | None = None

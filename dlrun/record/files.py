@@ -16,10 +16,10 @@ import pandas as pd
 import torch
 
 import dlrun
-from dlrun.logger import CsvLogger
 
 # check_writable_directory is torch-free (the report checks --out with it); importable here too
 from dlrun.record.atomic import check_writable_directory, write_atomically  # noqa: F401
+from dlrun.record.logger import CsvLogger
 
 METRICS_FILE, STEPS_FILE, SUMMARY_FILE = "metrics.csv", "steps.csv", "summary.json"
 JOB_FILE = "job.json"  # what a job is (its config hash) and whether it ran to its end
@@ -145,7 +145,7 @@ class GrowingCsv:
 
 class RunRecord:
     """Writes one run's files into its directory, and hands their numbers to `logger`
-    (dlrun.logger: logger=tensorboard)."""
+    (dlrun.record.logger: logger=tensorboard)."""
 
     def __init__(self, directory: Path, logger: CsvLogger | None = None) -> None:
         self.directory = Path(directory)
