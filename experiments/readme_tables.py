@@ -398,6 +398,45 @@ def rnn_rates(folder: Path) -> str:
     return markdown([f"T = {longest}"] + list(columns.values()), rows)
 
 
+# lstm_vs_gru -----------------------------------------------------------------------------------
+
+LSTM_VS_GRU = {"steps": "steps to solve", "test/loss": "test MSE", "train_time_s": "train time (s)"}
+
+
+def lstm_vs_gru(folder: Path) -> str:
+    """Mean ± 95% half-width per model, the GRU's paired difference from the LSTM with its
+    Holm-corrected p and verdict, and the mean predictor's test MSE over every run (seeds.csv),
+    each formatted as dlrun-report formats comparison.md."""
+    from dlrun.report.stats import (
+        Difference,
+        format_difference,
+        format_estimate,
+        format_p,
+        t_half_width,
+    )
+
+    frame = pd.read_csv(folder / "comparison.csv", keep_default_na=False)
+    frame = frame.set_index(["model", "metric"])
+    rows = [
+        [f"{model} (reference)" if model == "lstm" else model]
+        + [frame.loc[(model, name), "cell"] for name in LSTM_VS_GRU]
+        for model in ("lstm", "gru")
+    ]
+    differences = []
+    for name in LSTM_VS_GRU:
+        line = frame.loc[("gru", name)]
+        difference = Difference(
+            float(line.difference), float(line.diff_low), float(line.diff_high), 0.0, line.test, 0
+        )
+        text = f"{format_difference(name, difference)}, p = {format_p(float(line.p_holm))}"
+        differences.append(f"{text}: **{line.verdict}**".replace("-", MINUS))
+    rows.append(["gru − lstm [95% CI]"] + differences)
+    baseline = pd.read_csv(folder / "seeds.csv")["baseline/test/loss"]
+    half = t_half_width(float(baseline.std(ddof=1)), len(baseline))
+    rows.append(["mean predictor", "—", format_estimate("test/loss", baseline.mean(), half), "—"])
+    return markdown(["model"] + list(LSTM_VS_GRU.values()), rows)
+
+
 TABLES: dict[tuple[str, str], Callable[[Path], str]] = {
     ("rnn_gradients", "rates"): rnn_rates,
     ("conv_equivariance", "invariance"): conv_invariance,
@@ -414,6 +453,7 @@ TABLES: dict[tuple[str, str], Callable[[Path], str]] = {
     ("adding_task", "train_time"): adding_times,
     ("rnn_gradients", "log10_grad_h1"): rnn_gradient_norms,
     ("rnn_gradients", "test_mse"): rnn_test_mse,
+    ("lstm_vs_gru", "comparison"): lstm_vs_gru,
 }
 
 

@@ -36,6 +36,7 @@ ORDER = (
     "model_comparison",
     "esn_mackey_glass",
     "resnet_depth",
+    "lstm_vs_gru",
     "adding_task",
     "rnn_gradients",
 )

@@ -313,6 +313,8 @@ SLOW = {
     "dlrun --multirun experiment=rnn_gradients": 10,
     "dlrun --multirun experiment=adding_task": 7,
     "dlrun --multirun experiment=conv_equivariance": 6,
+    # the same 10 headline-size recurrent runs as the lstm_vs_gru script's replay (below)
+    "dlrun --multirun experiment=lstm_vs_gru": 14,
     "dlrun -m experiment=smoke": 16,  # every model
     "dlrun model=resnet model.residual=false model.norm=batch": 16,  # 64 conv blocks on digits
 }

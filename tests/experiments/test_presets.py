@@ -35,9 +35,15 @@ SWEEPS = {
     "conv_equivariance": [("cnn", "shapes"), ("mlp", "shapes")],
     "resnet_depth": [("resnet", "digits")],
     "glm_optimizers": [("logistic", "synthetic_binary"), ("poisson", "synthetic_count")],
+    "lstm_vs_gru": [("lstm", "adding"), ("gru", "adding")],
 }
 # what a budget is made of: stated in the preset itself, not inherited from a default
 PINNED = ("max_epochs", "clip_grad_norm", "tol")
+# experiments whose conclusion rests on when a run stops (steps to solve): early stopping is on,
+# and these keys of it are stated in the preset; every other experiment turns it off
+STOPPING = {
+    "lstm_vs_gru": ("monitor", "patience", "min_delta", "stop_when_solved", "solved_margin")
+}
 
 
 def preset_trainer(experiment: str) -> dict:
@@ -50,7 +56,10 @@ def test_the_preset_states_its_budget(experiment: str) -> None:
     trainer = preset_trainer(experiment)
     missing = [key for key in PINNED if key not in trainer]
     assert not missing, f"conf/experiment/{experiment}.yaml leaves {missing} to the defaults"
-    assert trainer.get("early_stopping", {}).get("enabled") is False
+    early_stopping = trainer.get("early_stopping", {})
+    assert early_stopping.get("enabled") is (experiment in STOPPING)
+    missing = [key for key in STOPPING.get(experiment, ()) if key not in early_stopping]
+    assert not missing, f"conf/experiment/{experiment}.yaml leaves early_stopping {missing} open"
 
 
 @pytest.mark.parametrize("experiment", sorted(SWEEPS))

@@ -270,6 +270,58 @@ def gap_text(gap: float) -> str:
     return f"{mantissa}e{int(power)}"
 
 
+# lstm_vs_gru: comparison.csv (means over seeds, paired differences) and seeds.csv (each run)
+
+
+def lvg_line(model: str, metric: str) -> pd.Series:
+    return cell("lstm_vs_gru", "comparison.csv", metric, model=model)
+
+
+def lvg_seeds(model: str) -> pd.DataFrame:
+    frame = read("lstm_vs_gru", "seeds.csv")
+    return frame[frame.model == model].sort_values("seed")
+
+
+def lvg_steps(model: str) -> list[int]:
+    return lvg_seeds(model).steps.tolist()
+
+
+def spoken_list(values: list) -> str:
+    """'1, 2 and 3'."""
+    return ", ".join(str(v) for v in values[:-1]) + f" and {values[-1]}"
+
+
+def lvg_longest_wait() -> pd.Series:
+    """The LSTM run that went longest without a new best validation loss."""
+    seeds = lvg_seeds("lstm")
+    return seeds.loc[seeds.longest_wait.idxmax()]
+
+
+def lvg_difference(metric: str) -> str:
+    """'−1087 [−1622, −551]', as comparison.md and the README's table print it."""
+    from dlrun.report.stats import Difference, format_difference
+
+    line = lvg_line("gru", metric)
+    difference = Difference(line.difference, line.diff_low, line.diff_high, 0.0, line.test, 0)
+    return format_difference(metric, difference).replace("-", "−")
+
+
+def lvg_resolvable_steps() -> float:
+    """The seed advisor's smallest difference in steps that n seeds resolve (comparison.md)."""
+    from dlrun.report.stats import detectable_difference, pooled_std
+
+    lines = [lvg_line(model, "steps") for model in ("lstm", "gru")]
+    std = pooled_std([line["std"] for line in lines], [int(line.n) for line in lines])
+    return detectable_difference(std, min(int(line.n) for line in lines))
+
+
+def lvg_all_solved() -> bool:
+    seeds = read("lstm_vs_gru", "seeds.csv")
+    return bool(seeds.solved.all() and (seeds["test/loss"] < 0.01).all()) and all(
+        lvg_line(model, "test/loss").baseline_verdict == "better" for model in ("lstm", "gru")
+    )
+
+
 # --- the claims -----------------------------------------------------------------------------
 
 
@@ -302,6 +354,7 @@ EM = "experiments/esn_mackey_glass/README.md"
 CE = "experiments/conv_equivariance/README.md"
 AT = "experiments/adding_task/README.md"
 RG = "experiments/rnn_gradients/README.md"
+LG = "experiments/lstm_vs_gru/README.md"
 MAIN = "README.md"
 
 
@@ -861,6 +914,86 @@ CLAIMS = [
             iterations("logistic", "sgd", 1.0),
             iterations("poisson", "sgd", 0.1),
         ),
+    ),
+    # lstm_vs_gru
+    Claim(
+        LG,
+        "Every run solved (test MSE < 0.01; both models **better** than the mean predictor)",
+        holds=lvg_all_solved,
+    ),
+    Claim(
+        LG,
+        "The LSTM\nsolved at steps {} (seeds 0-4), the GRU at {}.",
+        lambda: (spoken_list(lvg_steps("lstm")), spoken_list(lvg_steps("gru"))),
+        holds=lambda: lvg_seeds("lstm").seed.tolist() == [0, 1, 2, 3, 4],
+    ),
+    Claim(
+        LG,
+        "the GRU learns the adding problem about four times sooner than the LSTM ({} against\n"
+        "{} steps) and with far less spread between seeds; the difference is resolved at n = 5",
+        lambda: tuple(f"{lvg_line(m, 'steps')['mean']:.0f}" for m in ("gru", "lstm")),
+        holds=lambda: (
+            round(lvg_line("lstm", "steps")["mean"] / lvg_line("gru", "steps")["mean"]) == 4
+            and lvg_line("gru", "steps")["std"] < lvg_line("lstm", "steps")["std"]
+            and lvg_line("gru", "steps").verdict == "better"
+            and int(lvg_line("gru", "steps").n) == 5
+        ),
+    ),
+    Claim(
+        LG,
+        "resolves at about {} steps",
+        lambda: (f"{round(lvg_resolvable_steps(), -1):.0f}",),
+    ),
+    Claim(
+        LG,
+        "The LSTM needs {}–{} steps",
+        lambda: (min(lvg_steps("lstm")), max(lvg_steps("lstm"))),
+    ),
+    Claim(
+        LG,
+        "one seed ({}) kept\nepoch {}'s validation loss as its best for {} evaluations before it "
+        "solved at epoch {}",
+        lambda: tuple(
+            int(lvg_longest_wait()[k]) for k in ("seed", "wait_from", "longest_wait", "epochs")
+        ),
+        holds=lambda: lvg_longest_wait().stopped == "solved",
+    ),
+    Claim(
+        LG,
+        "With a patience of 60\nthat seed stops unsolved at epoch {}",
+        lambda: (int(lvg_longest_wait().wait_from) + 60,),
+        holds=lambda: lvg_longest_wait().longest_wait >= 60,
+    ),
+    Claim(
+        MAIN,
+        "Over 5 seeds the GRU needs {}\nsteps against the LSTM's {} (95% intervals; paired "
+        "difference {},\np = {}: {})",
+        lambda: (
+            lvg_line("gru", "steps").cell,
+            lvg_line("lstm", "steps").cell,
+            lvg_difference("steps"),
+            f"{lvg_line('gru', 'steps').p_holm:.3f}",
+            lvg_line("gru", "steps").verdict,
+        ),
+    ),
+    Claim(
+        MAIN,
+        "solved at epoch {} (step {:,}), test MSE {} against the mean\npredictor's {}; the GRU "
+        "solves at step {}",
+        lambda: (
+            int(lvg_seeds("lstm").iloc[0].epochs),
+            int(lvg_seeds("lstm").iloc[0].steps),
+            significant(lvg_seeds("lstm").iloc[0]["test/loss"], 2),
+            significant(lvg_seeds("lstm").iloc[0]["baseline/test/loss"]),
+            int(lvg_seeds("gru").iloc[0].steps),
+        ),
+    ),
+    Claim(
+        MAIN,
+        "the LSTM went up to {}\nevaluations without a new best before it solved (seed {}, at "
+        "epoch {}; a patience of 60 cut it\nshort)",
+        lambda: tuple(int(lvg_longest_wait()[k]) for k in ("longest_wait", "seed", "epochs")),
+        holds=lambda: lvg_longest_wait().longest_wait >= 60,
     ),
 ]
 
