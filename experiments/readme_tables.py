@@ -211,14 +211,19 @@ def with_spread(mean: float, std: float) -> str:
     return f"{text} ± {significant(std)}" if std > 0.1 * abs(mean) else text
 
 
-def rnn_gradient_norms(folder: Path) -> str:
-    """log10 ‖∂L/∂h_1‖ at init and after training, per model and T (mean over the seeds)."""
+def by_model_metric_length(folder: Path) -> tuple[pd.DataFrame, list[int]]:
+    """comparison.csv indexed by (model, metric, seq_len), and its sequence lengths."""
     frame = (
         pd.read_csv(folder / "comparison.csv")
         .set_index(["model", "metric", "seq_len"])
         .sort_index()
     )
-    lengths = sorted(frame.index.get_level_values("seq_len").unique())
+    return frame, sorted(frame.index.get_level_values("seq_len").unique())
+
+
+def rnn_gradient_norms(folder: Path) -> str:
+    """log10 ‖∂L/∂h_1‖ at init and after training, per model and T (mean over the seeds)."""
+    frame, lengths = by_model_metric_length(folder)
     rows = []
     for model in RNN_MODELS:
         for phase in ("init", "end"):
@@ -231,12 +236,7 @@ def rnn_gradient_norms(folder: Path) -> str:
 
 def rnn_test_mse(folder: Path) -> str:
     """Test MSE (mean ± std over seeds) per model and T."""
-    frame = (
-        pd.read_csv(folder / "comparison.csv")
-        .set_index(["model", "metric", "seq_len"])
-        .sort_index()
-    )
-    lengths = sorted(frame.index.get_level_values("seq_len").unique())
+    frame, lengths = by_model_metric_length(folder)
     rows = []
     for model in RNN_MODELS:
         cells = frame.loc[(model, "test/loss")]

@@ -86,11 +86,12 @@ def versions() -> dict[str, str]:
     }
 
 
-def git_commit() -> str | None:
-    """The commit of dlrun's source tree, when it is a git checkout."""
+def git_output(*args: str) -> str | None:
+    """What `git <args>` prints about dlrun's source tree; None when it is not a git checkout
+    (or git is missing)."""
     try:
         result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            ["git", *args],
             cwd=Path(dlrun.__file__).parent,
             capture_output=True,
             text=True,
@@ -98,23 +99,19 @@ def git_commit() -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The commit of dlrun's source tree, when it is a git checkout."""
+    return git_output("rev-parse", "HEAD") or None
 
 
 def git_dirty() -> bool | None:
     """Whether dlrun's checkout has uncommitted changes to tracked files (None: not a checkout);
     the HTML report's provenance shows it beside the commit."""
-    try:
-        result = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=Path(dlrun.__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(result.stdout.strip()) if result.returncode == 0 else None
+    status = git_output("status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status)
 
 
 class GrowingCsv:
