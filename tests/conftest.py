@@ -46,6 +46,21 @@ def run_config(run_dir: Path, *overrides: str) -> dict:
     return run(cfg, run_dir, names, "dlrun " + " ".join(overrides), RunConsole(False))
 
 
+def run_tool(main, args: list[str], capsys) -> tuple[int, str, str]:
+    """An entry point in-process with these arguments: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    old_argv, sys.argv = sys.argv, ["prog", *args]
+    try:
+        returned = main()
+        code = returned if isinstance(returned, int) else 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        sys.argv = old_argv
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The dlrun command in a subprocess (as a user types it)."""
     return subprocess.run(

@@ -12,6 +12,7 @@ import torch
 
 from dlrun.cli import main as dlrun_cli
 from dlrun.evaluate import main as eval_cli
+from tests.conftest import run_tool
 
 TINY = (
     "model=softmax",
@@ -20,22 +21,6 @@ TINY = (
     "trainer.max_epochs=3",
     "trainer.batch_size=16",
 )
-
-
-def run_main(main, args: list[str], capsys) -> tuple[int, str, str]:
-    """Call an entry point in-process with argv; (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    old_argv = sys.argv
-    sys.argv = ["prog", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    finally:
-        sys.argv = old_argv
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +50,7 @@ def summary_metrics(run_dir) -> dict[str, float]:
 
 
 def test_own_splits_give_summary_metrics_exactly(run_copy, capsys):
-    code, out, err = run_main(eval_cli, [str(run_copy)], capsys)
+    code, out, err = run_tool(eval_cli, [str(run_copy)], capsys)
     assert code == 0, err
     result = json.loads((run_copy / "eval.json").read_text())
     assert result["checkpoint"] == "checkpoint.pt"
@@ -83,7 +68,7 @@ def test_best_checkpoint_is_preferred(run_copy, capsys):
     torch.save(
         {"model": {k: torch.zeros_like(v) for k, v in state["model"].items()}}, run_copy / "best.pt"
     )
-    code, _, err = run_main(eval_cli, [str(run_copy)], capsys)
+    code, _, err = run_tool(eval_cli, [str(run_copy)], capsys)
     assert code == 0, err
     result = json.loads((run_copy / "eval.json").read_text())
     assert result["checkpoint"] == "best.pt"
@@ -91,7 +76,7 @@ def test_best_checkpoint_is_preferred(run_copy, capsys):
 
 
 def test_other_data_gives_other_finite_figures(run_copy, capsys):
-    code, _, err = run_main(eval_cli, [str(run_copy), "dataset.data_seed=3"], capsys)
+    code, _, err = run_tool(eval_cli, [str(run_copy), "dataset.data_seed=3"], capsys)
     assert code == 0, err
     figures = json.loads((run_copy / "eval.json").read_text())["metrics"]
     own = summary_metrics(run_copy)
@@ -128,7 +113,7 @@ BAD_INPUTS = {
 def test_bad_input_is_one_line(case, run_copy, capsys):
     change, args, expected = BAD_INPUTS[case]
     change(run_copy)
-    code, _, err = run_main(eval_cli, [arg.format(run=run_copy) for arg in args], capsys)
+    code, _, err = run_tool(eval_cli, [arg.format(run=run_copy) for arg in args], capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("dlrun-eval: error: "), err
     assert expected in err and "Traceback" not in err
@@ -138,10 +123,10 @@ def test_bad_input_is_one_line(case, run_copy, capsys):
 def test_seed_run_of_repeats_uses_its_own_seed(tmp_path, capsys):
     """repeats=2: each seed-<s> run has no .hydra/ of its own, and its splits depend on s."""
     job_dir = tmp_path / "job"
-    code, _, err = run_main(dlrun_cli, [*TINY, "repeats=2", f"hydra.run.dir={job_dir}"], capsys)
+    code, _, err = run_tool(dlrun_cli, [*TINY, "repeats=2", f"hydra.run.dir={job_dir}"], capsys)
     assert code == 0, err
     for seed_dir in (job_dir / "seed-0", job_dir / "seed-1"):
-        code, _, err = run_main(eval_cli, [str(seed_dir)], capsys)
+        code, _, err = run_tool(eval_cli, [str(seed_dir)], capsys)
         assert code == 0, err
         assert json.loads((seed_dir / "eval.json").read_text())["metrics"] == summary_metrics(
             seed_dir

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import run_dirs
+from tests.conftest import run_dirs, run_tool
 
 RECORD_FILES = ("metrics.csv", "steps.csv", "summary.json", "checkpoint.pt", "job.json")
 SEQ = "model=gru model.hidden_size=4"
@@ -320,21 +320,6 @@ def test_a_bad_file_is_refused_in_one_line(dlrun_main, tmp_path, kind, name, tar
 # outputs that cannot be written. Each is one `<tool>: error:` line, exit code 2, and every
 # file in the directory left byte for byte as it was.
 TINY = ("model=logistic", "dataset=breast_cancer", "trainer.max_epochs=1")
-
-
-def run_tool(main, args: list[str], capsys) -> tuple[int, str, str]:
-    """An entry point in-process with these arguments: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    old_argv, sys.argv = sys.argv, ["prog", *args]
-    try:
-        returned = main()
-        code = returned if isinstance(returned, int) else 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    finally:
-        sys.argv = old_argv
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def snapshot(directory: Path) -> dict:

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from dlrun.record.files import RunRecord
-from tests.conftest import run_config
+from tests.conftest import run_cli, run_config
 
 OVERRIDES = ("model=mlp", "dataset=wine", "optimizer.momentum=0.9", "trainer.batch_size=16")
 CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -143,13 +143,7 @@ def test_a_killed_subprocess_run_resumes_to_the_uninterrupted_metrics(tmp_path, 
     assert summary_of(run_dir)["status"] == "interrupted", "the run ended before the signal"
     torch.load(run_dir / "checkpoint.pt", weights_only=True)
 
-    resumed = subprocess.run(
-        [sys.executable, "-m", "dlrun.cli", *resume_line(err, signum)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    resumed = run_cli(*resume_line(err, signum), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     reference = run_config(tmp_path / "reference", *overrides)
     assert summary_of(run_dir)["metrics"] == pytest.approx(reference["metrics"], rel=1e-6)
@@ -168,13 +162,7 @@ def test_a_killed_subprocess_sweep_keeps_its_records_and_resumes(tmp_path, signu
     assert summary_of(sweep_dir / "1")["status"] == "interrupted", "job 1 ended before the signal"
     assert (sweep_dir / "comparison.csv").is_file()
 
-    resumed = subprocess.run(
-        [sys.executable, "-m", "dlrun.cli", *resume_line(err, signum)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    resumed = run_cli(*resume_line(err, signum), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     for seed in (0, 1):
         reference = run_config(tmp_path / f"reference{seed}", *overrides, f"seed={seed}")
